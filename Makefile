@@ -1,0 +1,34 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+DEMO := resources/demo/jfk.wav
+
+.PHONY: run test lint clean-venv
+
+$(VENV)/.done: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, so the project's 'torch' requirement is already met and no CUDA build is pulled
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# Until the window exists, the main job transcribes the bundled demo recording
+# and writes its JSON/SRT/TXT next to it.
+run: $(VENV)/.done
+	$(VENV)/bin/minutes transcribe $(DEMO) -f json,srt,txt
+	@echo "--- $(DEMO:.wav=.txt):" && cat $(DEMO:.wav=.txt)
+
+test: $(VENV)/.done
+	$(PY) -m pytest
+
+lint: $(VENV)/.done
+	$(VENV)/bin/ruff check .
+
+clean-venv:
+	rm -rf $(VENV) .venv-fw
+
+BENCH_MAIN_VENV := $(VENV)/.done
+include bench/bench.mk

@@ -1,0 +1,165 @@
+"""`minutes` command line: transcribe files to JSON/TXT/SRT/VTT.
+
+Bad input (a missing file, something that is not audio, an empty file, a corrupt model)
+prints one line saying what is wrong and exits with status 2; the other files still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from engine.errors import MinutesError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="minutes", description="Meeting transcription on your own machine.")
+    sub = p.add_subparsers(dest="command")
+    t = sub.add_parser("transcribe", help="transcribe audio or video files")
+    t.add_argument("files", nargs="+", metavar="FILE", help="audio or video files")
+    t.add_argument("-o", "--output-dir", metavar="DIR", help="where to write results (default: beside each file)")
+    t.add_argument("-f", "--formats", default="json,txt,srt", help="comma-separated: json,txt,srt,vtt")
+    t.add_argument("--language", default=None, help="language code such as en or zh (default: detect)")
+    t.add_argument("--task", choices=["transcribe", "translate"], default="transcribe")
+    t.add_argument("--model", default=None, help="'base' (packaged), a model folder, an OpenAI .pt, or a hub id")
+    t.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto")
+    t.add_argument("--precision", choices=["auto", "fp32", "fp16", "int8"], default="auto")
+    t.add_argument("--beam-size", type=int, default=5)
+    t.add_argument("--batch-size", type=int, default=8, help="speech windows decoded together")
+    t.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    t.add_argument("--chinese", choices=["simplified", "traditional", "asis"], default="simplified",
+                   help="script for Chinese output")
+    t.add_argument("--initial-prompt", default=None, help="text that sets style and vocabulary")
+    t.add_argument("--hotwords", default=None, help="names and terms to favour, e.g. 'Kubernetes, Anya'")
+    t.add_argument("--no-vad", action="store_true", help="decode every 30 s instead of only speech")
+    t.add_argument("--no-word-timestamps", action="store_true")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _fail(message: str) -> None:
+    print(f"minutes: error: {message}", file=sys.stderr)
+
+
+class _Bar:
+    """A progress bar on stderr (tqdm) that the engine's callbacks move."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+        self.label = ""
+
+    def update(self, label: str, fraction: float, total: float = 100.0, unit: str = "%") -> None:
+        if self.quiet:
+            return
+        from tqdm import tqdm
+
+        if self.bar is None or label != self.label:
+            self.close()
+            self.label = label
+            fmt = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} " + unit + " [{elapsed}<{remaining}]"
+            self.bar = tqdm(total=total, desc=label, file=sys.stderr, bar_format=fmt, leave=True)
+        self.bar.n = min(total, fraction * total)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def transcribe_command(args: argparse.Namespace) -> int:
+    from engine.audio.decode import probe
+    from engine.export import FORMATS, write
+    from engine.pipeline import TranscribeOptions, Transcriber
+
+    formats = [f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        _fail(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
+        return EXIT_BAD_INPUT
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            _fail(f"cannot create output folder '{out_dir}': {e.strerror or e}.")
+            return EXIT_BAD_INPUT
+
+    status = EXIT_OK
+    inputs: list[tuple[Path, float]] = []
+    for name in args.files:  # check every file before the model loads: fail fast, keep the good ones
+        try:
+            inputs.append((Path(name), probe(name).duration))
+        except MinutesError as e:
+            _fail(str(e))
+            status = EXIT_BAD_INPUT
+    if not inputs:
+        return status
+
+    bar = _Bar(args.quiet)
+    try:
+        engine = Transcriber(
+            args.model, args.device, args.precision, args.threads,
+            progress=lambda p: bar.update(p.message or "Preparing model", p.fraction),
+        )
+    except MinutesError as e:
+        bar.close()
+        _fail(str(e))
+        return EXIT_BAD_INPUT
+    bar.close()
+    print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
+
+    options = TranscribeOptions(
+        language=args.language, task=args.task, beam_size=args.beam_size, batch_size=args.batch_size,
+        word_timestamps=not args.no_word_timestamps, vad=not args.no_vad, initial_prompt=args.initial_prompt,
+        hotwords=args.hotwords, chinese=args.chinese,
+    )
+    for path, duration in inputs:
+        label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
+        t0 = time.perf_counter()
+        try:
+            transcript = engine.transcribe(
+                path, options,
+                progress=lambda p, d=duration, lb=label: p.stage == "transcribe" and bar.update(lb, p.fraction, d, "s"),
+            )
+            bar.close()
+            target = out_dir or path.parent
+            written = [write(transcript, fmt, target / f"{path.stem}.{fmt}") for fmt in formats]
+        except KeyboardInterrupt:
+            bar.close()
+            _fail("cancelled.")
+            return EXIT_CANCELLED
+        except MinutesError as e:
+            bar.close()
+            _fail(str(e))
+            status = EXIT_BAD_INPUT
+            continue
+        took = time.perf_counter() - t0
+        print(
+            f"minutes: {path.name}: {duration:.1f} s of audio in {took:.1f} s "
+            f"(language {transcript.language}) -> {', '.join(str(w) for w in written)}",
+            file=sys.stderr,
+        )
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="minutes: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "transcribe":
+        parser.print_help()
+        return EXIT_OK if args.command is None else EXIT_BAD_INPUT
+    return transcribe_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Benchmark scripts (not tests): ASR accuracy and speed against faster-whisper."""

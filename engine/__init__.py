@@ -1,0 +1,1 @@
+"""Minutes engine: everything that does the work. Imports no Qt."""

@@ -1,0 +1,160 @@
+"""Word-level timestamps from the alignment heads' cross-attention (DTW).
+
+Speakers and subtitles are placed by words, so every word needs a start and an end. The
+decoder graph returns the cross-attention weights of the heads known to follow the audio;
+a monotonic path through them (dynamic time warping) gives each token's frame.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.asr.tokenizer import Tokenizer
+
+SECONDS_PER_POSITION = 0.02  # one encoder position = 20 ms
+PREPEND_PUNCT = "\"'“¿([{-"
+APPEND_PUNCT = "\"'.。,，!！?？:：”)]}、"
+NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "my", "yue"}
+
+
+@dataclass
+class AlignedWord:
+    word: str
+    tokens: list[int]
+    start: float
+    end: float
+    probability: float
+
+
+def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cheapest monotonic path from (0, 0) to (N-1, M-1) with steps right, down, diagonal.
+
+    Each row is one vectorised min-plus prefix scan, so the cost is O(N) numpy calls.
+    """
+    n, m = cost.shape
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(1, n + 1):
+        x = cost[i - 1]
+        # from above or the diagonal
+        a = x + np.minimum(acc[i - 1, 1:], acc[i - 1, :-1])
+        # then allow horizontal moves: acc[i, j] = min_k<=j (a[k] + sum(x[k+1..j]))
+        s = np.cumsum(x)
+        acc[i, 1:] = s + np.minimum.accumulate(a - s)
+    # trace back from the end, preferring the diagonal on ties
+    i, j = n, m
+    rows, cols = [], []
+    while i > 0 and j > 0:
+        rows.append(i - 1)
+        cols.append(j - 1)
+        diag, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
+        if diag <= up and diag <= left:
+            i, j = i - 1, j - 1
+        elif up <= left:
+            i -= 1
+        else:
+            j -= 1
+    return np.array(rows[::-1]), np.array(cols[::-1])
+
+
+def _median_filter(x: np.ndarray, width: int) -> np.ndarray:
+    """Median over the last axis with reflect padding (smooths attention spikes)."""
+    if width <= 1 or x.shape[-1] < width:
+        return x
+    pad = width // 2
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], mode="reflect")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width, axis=-1)
+    return np.median(windows, axis=-1)
+
+
+def token_times(weights: np.ndarray, first_row: int, n_text: int, n_positions: int) -> np.ndarray:
+    """Times (s) of the n_text + 1 token boundaries.
+
+    ``weights`` [heads, rows, positions] cover the whole fed sequence (SOT sequence,
+    no-timestamps, text, EOT); row ``first_row`` is the position that predicts the first
+    text token, and the n_text rows after it predict the rest and the EOT.
+    """
+    w = weights[:, :, :n_positions].astype(np.float64)
+    w = (w - w.mean(axis=-2, keepdims=True)) / (w.std(axis=-2, keepdims=True) + 1e-8)
+    w = _median_filter(w, 7)
+    matrix = w.mean(axis=0)[first_row : first_row + n_text + 1]
+    rows, cols = dtw_path(-matrix)
+    jumps = np.pad(np.diff(rows), (1, 0), constant_values=1).astype(bool)
+    return cols[jumps] * SECONDS_PER_POSITION
+
+
+def split_words(tok: Tokenizer, tokens: list[int], language: str) -> list[tuple[str, list[int]]]:
+    """Group text tokens into words: at spaces, or per character for languages without spaces."""
+    # Start from units that decode to whole characters (a token may hold half a UTF-8 char).
+    units: list[tuple[str, list[int]]] = []
+    pending: list[int] = []
+    for t in tokens:
+        pending.append(t)
+        text = tok.decode(pending)
+        if "\ufffd" not in text or len(pending) > 4:
+            units.append((text, pending))
+            pending = []
+    if pending:
+        units.append((tok.decode(pending), pending))
+    if language in NO_SPACE_LANGUAGES:
+        return units
+    words: list[tuple[str, list[int]]] = []
+    for text, ids in units:
+        starts_word = text.startswith(" ") or not words
+        is_punct = text.strip() != "" and all(unicodedata.category(c).startswith("P") for c in text.strip())
+        if starts_word and not (is_punct and words and not text.startswith(" ")):
+            words.append((text, list(ids)))
+        else:
+            prev_text, prev_ids = words[-1]
+            words[-1] = (prev_text + text, prev_ids + list(ids))
+    return words
+
+
+def merge_punctuation(words: list[AlignedWord]) -> list[AlignedWord]:
+    """Attach opening quotes/brackets to the next word and closing punctuation to the previous."""
+    out: list[AlignedWord] = []
+    carry: AlignedWord | None = None
+    for w in words:
+        stripped = w.word.strip()
+        if carry is not None:
+            w = AlignedWord(carry.word + w.word, carry.tokens + w.tokens, w.start, w.end, w.probability)
+            carry = None
+        if stripped and all(c in PREPEND_PUNCT for c in stripped) and w is not words[-1]:
+            carry = w
+            continue
+        if out and stripped and all(c in APPEND_PUNCT for c in stripped):
+            prev = out[-1]
+            out[-1] = AlignedWord(prev.word + w.word, prev.tokens + w.tokens, prev.start, prev.end, prev.probability)
+            continue
+        out.append(w)
+    if carry is not None:
+        out.append(carry)
+    return out
+
+
+def align_words(
+    tok: Tokenizer,
+    text_tokens: list[int],
+    token_probs: list[float],
+    weights: np.ndarray,
+    first_row: int,
+    n_positions: int,
+    language: str,
+) -> list[AlignedWord]:
+    """Words with window-relative times for one window's text tokens (no timestamp tokens)."""
+    if not text_tokens:
+        return []
+    bounds = token_times(weights, first_row, len(text_tokens), n_positions)
+    words = split_words(tok, text_tokens, language)
+    out = []
+    pos = 0
+    for text, ids in words:
+        start = float(bounds[min(pos, len(bounds) - 1)])
+        end = float(bounds[min(pos + len(ids), len(bounds) - 1)])
+        probs = token_probs[pos : pos + len(ids)]
+        out.append(AlignedWord(text, ids, start, max(end, start), float(np.mean(probs)) if probs else 0.0))
+        pos += len(ids)
+    return merge_punctuation(out)

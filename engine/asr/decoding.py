@@ -1,0 +1,410 @@
+"""Decoding: greedy, beam search and sampling over a batch of audio windows at once.
+
+All windows of a batch step together through one decoder call per token, so the number of
+Python round trips is the number of tokens in the longest window, not the sum. Small
+strategy pieces: ``LogitFilter``s shape the distribution (suppression, timestamp rules),
+``BeamSearch`` and ``Sampler`` choose tokens, ``decode_batch`` drives them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.asr.runtime import OnnxWhisper
+from engine.asr.tokenizer import Tokenizer
+
+NEG_INF = -np.inf
+
+
+@dataclass
+class DecodingOptions:
+    language: str | None = None  # None: detect per batch
+    task: str = "transcribe"
+    beam_size: int = 5
+    best_of: int = 5
+    patience: float = 1.0
+    length_penalty: float | None = None
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    compression_ratio_threshold: float | None = 2.4
+    log_prob_threshold: float | None = -1.0
+    no_speech_threshold: float | None = 0.6
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+    suppress_blank: bool = True
+    suppress_tokens: tuple[int, ...] | None = (-1,)  # -1: the model's list of non-speech symbols
+    without_timestamps: bool = False
+    max_initial_timestamp: float = 1.0
+    sample_len: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class WindowResult:
+    tokens: list[int]  # sampled tokens, timestamps included, no special tokens, no EOT
+    token_logprobs: list[float]
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+    temperature: float
+    language: str
+    language_probs: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_silence(self) -> bool:
+        return not self.tokens
+
+
+def compression_ratio(text: str) -> float:
+    """High when the text repeats itself: the sign of a decoding loop."""
+    data = text.encode("utf-8")
+    if not data:
+        return 0.0
+    return len(data) / len(zlib.compress(data))
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    m = np.max(x, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    y = x - m
+    return y - np.log(np.sum(np.exp(y), axis=-1, keepdims=True))
+
+
+class TimestampRules:
+    """Whisper's timestamp grammar: pairs, monotonic, a timestamp first, a forced timestamp
+    when timestamps together are likelier than any text token."""
+
+    def __init__(self, tok: Tokenizer, sample_begin: int, max_initial: int | None):
+        self.tok = tok
+        self.ts = tok.timestamp_begin
+        self.max_initial = max_initial
+
+    def apply(self, logits: np.ndarray, seqs: list[list[int]]) -> None:
+        ts, eot = self.ts, self.tok.eot
+        logits[:, self.tok.no_timestamps] = NEG_INF
+        for r, seq in enumerate(seqs):
+            n = len(seq)
+            if n == 0:
+                logits[r, :ts] = NEG_INF
+                if self.max_initial is not None:
+                    logits[r, ts + self.max_initial + 1 :] = NEG_INF
+                continue
+            last_ts = seq[-1] >= ts
+            penult_ts = n < 2 or seq[-2] >= ts
+            if last_ts:
+                if penult_ts:
+                    logits[r, ts:] = NEG_INF
+                else:
+                    logits[r, :eot] = NEG_INF
+            stamps = [t for t in seq if t >= ts]
+            if stamps:
+                floor = stamps[-1] if (last_ts and not penult_ts) else stamps[-1] + 1
+                logits[r, ts:floor] = NEG_INF
+
+    def force(self, logprobs: np.ndarray) -> None:
+        ts = self.ts
+        stamp = np.logaddexp.reduce(logprobs[:, ts:], axis=-1)
+        text_max = np.max(logprobs[:, :ts], axis=-1)
+        rows = np.nonzero(stamp > text_max)[0]
+        if len(rows):
+            logprobs[rows, :ts] = NEG_INF
+
+
+@dataclass
+class _Batch:
+    """Decoder state for W windows x K rows each."""
+
+    cross_k: np.ndarray
+    cross_v: np.ndarray
+    self_k: np.ndarray
+    self_v: np.ndarray
+
+
+class Decoder:
+    """Turns encoded windows into token sequences with the chosen strategy."""
+
+    def __init__(self, model: OnnxWhisper, tok: Tokenizer, cancel: Callable[[], None] | None = None):
+        self.model = model
+        self.tok = tok
+        self.cancel = cancel or (lambda: None)
+        self.vocab = model.manifest.dims["n_vocab"]
+
+    # -- prompts ---------------------------------------------------------------------------
+    def prompt_tokens(self, opts: DecodingOptions) -> list[int]:
+        parts = []
+        if opts.hotwords:
+            parts.append(" " + opts.hotwords.strip())
+        if opts.initial_prompt:
+            parts.append(" " + opts.initial_prompt.strip())
+        if not parts:
+            return []
+        ids = self.tok.encode("".join(parts))[-(self.model.n_text_ctx // 2 - 1) :]
+        return [self.tok.sot_prev, *ids]
+
+    def suppress_list(self, opts: DecodingOptions) -> np.ndarray:
+        ids: set[int] = set()
+        for t in opts.suppress_tokens or ():
+            if t == -1:
+                known = self.model.manifest.suppress_ids
+                ids.update(known if known is not None else self.tok.non_speech_tokens)
+            elif t >= 0:
+                ids.add(t)
+        ids.update({self.tok.transcribe, self.tok.translate, self.tok.sot, self.tok.sot_prev})
+        if self.tok.no_speech is not None:
+            ids.add(self.tok.no_speech)
+        return np.array(sorted(i for i in ids if i < self.vocab), dtype=np.int64)
+
+    # -- entry point -----------------------------------------------------------------------
+    def decode(
+        self, cross_k: np.ndarray, cross_v: np.ndarray, opts: DecodingOptions, durations: list[float]
+    ) -> list[WindowResult]:
+        """Decode W encoded windows; windows failing the quality checks are retried hotter."""
+        w = cross_k.shape[1]
+        results: list[WindowResult | None] = [None] * w
+        todo = list(range(w))
+        language_info = None
+        for temperature in opts.temperatures:
+            sub_k = cross_k if len(todo) == w else np.ascontiguousarray(cross_k[:, todo])
+            sub_v = cross_v if len(todo) == w else np.ascontiguousarray(cross_v[:, todo])
+            out, language_info = self._decode_once(
+                sub_k, sub_v, opts, temperature, [durations[i] for i in todo], language_info, todo
+            )
+            retry = []
+            for i, res in zip(todo, out):
+                results[i] = res
+                if self._needs_fallback(res, opts):
+                    retry.append(i)
+            todo = retry
+            if not todo:
+                break
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _needs_fallback(res: WindowResult, opts: DecodingOptions) -> bool:
+        if (
+            opts.no_speech_threshold is not None
+            and res.no_speech_prob > opts.no_speech_threshold
+            and opts.log_prob_threshold is not None
+            and res.avg_logprob < opts.log_prob_threshold
+        ):
+            return False  # silence: keep, it will be dropped
+        if opts.compression_ratio_threshold is not None and res.compression_ratio > opts.compression_ratio_threshold:
+            return True
+        return opts.log_prob_threshold is not None and res.avg_logprob < opts.log_prob_threshold
+
+    # -- one pass at one temperature -------------------------------------------------------
+    def _decode_once(
+        self, cross_k, cross_v, opts: DecodingOptions, temperature: float, durations, language_info, ids
+    ):
+        m, tok = self.model, self.tok
+        w = cross_k.shape[1]
+        prompt = self.prompt_tokens(opts)
+        # Step A: [prompt..., SOT] -> no-speech probability and language scores at SOT.
+        self_k, self_v = m.empty_cache(w)
+        first = np.array([[*prompt, tok.sot]] * w, dtype=np.int64)
+        logits, self_k, self_v, _ = m.step(first, self_k, self_v, cross_k, cross_v, np.arange(w))
+        lp = log_softmax(logits)
+        no_speech = np.exp(lp[:, tok.no_speech]) if tok.no_speech is not None else np.zeros(w)
+        if opts.language is None:
+            if language_info is None:
+                lang_ids = np.array(tok.language_ids)
+                scores = lp[:, lang_ids]
+                probs = np.exp(log_softmax(scores.sum(axis=0, keepdims=True)))[0]
+                best = int(lang_ids[int(np.argmax(probs))])
+                language_info = (tok.language_code(best), {
+                    tok.language_code(int(t)): float(p) for t, p in zip(lang_ids, probs) if p > 0.01
+                })
+            language, lang_probs = language_info
+        else:
+            language, lang_probs = opts.language, {}
+        # Step B: the rest of the SOT sequence -> distribution of the first sampled token.
+        rest = tok.sot_sequence(language, opts.task)[1:]
+        if opts.without_timestamps:
+            rest.append(tok.no_timestamps)
+        tokens = np.array([rest] * w, dtype=np.int64)
+        logits, self_k, self_v, _ = m.step(tokens, self_k, self_v, cross_k, cross_v, np.arange(w))
+        sample_begin = len(prompt) + 1 + len(rest)
+        max_len = opts.sample_len or (m.n_text_ctx // 2)
+        max_len = min(max_len, m.n_text_ctx - sample_begin)
+        state = _Batch(cross_k, cross_v, self_k, self_v)
+        if temperature == 0.0:
+            seqs, seq_lps, sums = self._beam_search(state, logits, opts, max(1, opts.beam_size), max_len)
+        else:
+            seqs, seq_lps, sums = self._sample(state, logits, opts, temperature, max(1, opts.best_of), max_len, ids)
+        out = []
+        for i in range(w):
+            toks = seqs[i]
+            text = tok.decode([t for t in toks if t < tok.eot])
+            n = len(toks) + 1  # + EOT
+            out.append(
+                WindowResult(
+                    tokens=toks,
+                    token_logprobs=seq_lps[i],
+                    avg_logprob=float(sums[i] / n),
+                    compression_ratio=compression_ratio(text),
+                    no_speech_prob=float(no_speech[i]),
+                    temperature=temperature,
+                    language=language,
+                    language_probs=lang_probs,
+                )
+            )
+        return out, language_info
+
+    def _filter(self, logits: np.ndarray, seqs: list[list[int]], opts: DecodingOptions, rules) -> np.ndarray:
+        logits = logits.copy()
+        logits[:, self.suppress] = NEG_INF
+        if opts.suppress_blank:
+            first = [r for r, s in enumerate(seqs) if not s]
+            if first:
+                blank = self.tok.encode(" ")
+                logits[np.ix_(first, [*blank, self.tok.eot])] = NEG_INF
+        if rules is not None:
+            rules.apply(logits, seqs)
+        lp = log_softmax(logits)
+        if rules is not None:
+            rules.force(lp)
+        return lp
+
+    def _rules(self, opts: DecodingOptions) -> TimestampRules | None:
+        if opts.without_timestamps:
+            return None
+        max_initial = round(opts.max_initial_timestamp / 0.02) if opts.max_initial_timestamp is not None else None
+        return TimestampRules(self.tok, 0, max_initial)
+
+    def _step(self, state: _Batch, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
+        self.cancel()
+        logits, state.self_k, state.self_v, _ = self.model.step(
+            tokens[:, None], state.self_k, state.self_v, state.cross_k, state.cross_v, reorder
+        )
+        return logits
+
+    def _beam_search(self, state: _Batch, logits: np.ndarray, opts: DecodingOptions, k: int, max_len: int):
+        """Beam search with per-window finished lists (OpenAI-style ranking by mean log-prob)."""
+        tok = self.tok
+        w = logits.shape[0]
+        self.suppress = self.suppress_list(opts)
+        rules = self._rules(opts)
+        need = max(1, round(k * opts.patience))
+        # Rows r = window * k + beam. Start: one live beam per window (others -inf).
+        seqs: list[list[int]] = [[] for _ in range(w * k)]
+        lps: list[list[float]] = [[] for _ in range(w * k)]
+        score = np.full(w * k, NEG_INF)
+        score[::k] = 0.0
+        cache_row = np.repeat(np.arange(w), k)  # which cache row each logical row reads
+        logits = logits[cache_row]
+        finished: list[list[tuple[float, list[int], list[float]]]] = [[] for _ in range(w)]
+        done = np.zeros(w, dtype=bool)
+        for _ in range(max_len):
+            lp = self._filter(logits, seqs, opts, rules)
+            cand = score[:, None] + lp  # [R, V]
+            new_seqs, new_lps, new_score, src = [], [], np.full(w * k, NEG_INF), np.zeros(w * k, dtype=np.int64)
+            # top k+1 per row, then top per window across its rows
+            top = np.argpartition(-cand, k, axis=-1)[:, : k + 1]
+            top_scores = np.take_along_axis(cand, top, axis=-1)
+            for wi in range(w):
+                rows = slice(wi * k, (wi + 1) * k)
+                if done[wi]:
+                    for j in range(wi * k, (wi + 1) * k):
+                        new_seqs.append(seqs[j])
+                        new_lps.append(lps[j])
+                        src[j] = j
+                    continue
+                flat_scores = top_scores[rows].ravel()
+                order = np.argsort(-flat_scores, kind="stable")
+                chosen = 0
+                for o in order:
+                    s = flat_scores[o]
+                    if not np.isfinite(s):
+                        break
+                    r = wi * k + o // (k + 1)
+                    t = int(top[r, o % (k + 1)])
+                    seq = seqs[r] + [t]
+                    tlp = lps[r] + [float(lp[r, t])]
+                    if t == tok.eot:
+                        if len(finished[wi]) < need:
+                            finished[wi].append((float(s), seqs[r], tlp))
+                        continue
+                    j = wi * k + chosen
+                    new_seqs.append(seq)
+                    new_lps.append(tlp)
+                    new_score[j] = s
+                    src[j] = r
+                    chosen += 1
+                    if chosen == k:
+                        break
+                for j in range(wi * k + chosen, (wi + 1) * k):  # fewer live candidates than beams
+                    new_seqs.append(seqs[wi * k])
+                    new_lps.append(lps[wi * k])
+                    src[j] = wi * k
+                if len(finished[wi]) >= need or chosen == 0:
+                    done[wi] = True
+            seqs, lps, score = new_seqs, new_lps, new_score
+            if done.all():
+                break
+            last = np.array([s[-1] if s else tok.eot for s in seqs], dtype=np.int64)
+            logits = self._step(state, last, cache_row[src])
+            cache_row = np.arange(w * k)
+        results, result_lps, sums = [], [], []
+        for wi in range(w):
+            pool = finished[wi]
+            if not pool:  # ran out of length: take the live beams
+                pool = [(float(score[j]), seqs[j], lps[j]) for j in range(wi * k, (wi + 1) * k) if np.isfinite(score[j])]
+            best = max(pool, key=lambda p: self._rank(p[0], len(p[1]) + 1, opts.length_penalty))
+            results.append(best[1])
+            result_lps.append(best[2][: len(best[1])])
+            sums.append(best[0])
+        return results, result_lps, sums
+
+    @staticmethod
+    def _rank(logprob: float, length: int, penalty: float | None) -> float:
+        if penalty is None:
+            return logprob / length
+        return logprob / (((5 + length) / 6) ** penalty)
+
+    def _sample(self, state: _Batch, logits, opts: DecodingOptions, temperature: float, n: int, max_len: int, ids):
+        """Temperature sampling, best_of candidates per window, best by mean log-prob."""
+        tok = self.tok
+        w = logits.shape[0]
+        rng = np.random.default_rng(opts.seed + 7919 * int(temperature * 100) + sum(ids))
+        self.suppress = self.suppress_list(opts)
+        rules = self._rules(opts)
+        rows = w * n
+        seqs: list[list[int]] = [[] for _ in range(rows)]
+        lps: list[list[float]] = [[] for _ in range(rows)]
+        sums = np.zeros(rows)
+        ended = np.zeros(rows, dtype=bool)
+        logits = logits[np.repeat(np.arange(w), n)]
+        reorder = np.repeat(np.arange(w), n)
+        for _ in range(max_len):
+            lp = self._filter(logits, seqs, opts, rules)
+            p = np.exp(log_softmax(lp / temperature))
+            p = np.nan_to_num(p)
+            cum = np.cumsum(p, axis=-1)
+            u = rng.random(rows)[:, None] * cum[:, -1:]
+            nxt = np.minimum((cum < u).sum(axis=-1), self.vocab - 1)
+            for r in range(rows):
+                if ended[r]:
+                    continue
+                t = int(nxt[r])
+                sums[r] += lp[r, t]
+                if t == tok.eot:
+                    ended[r] = True
+                else:
+                    seqs[r].append(t)
+                    lps[r].append(float(lp[r, t]))
+            if ended.all():
+                break
+            last = np.array([s[-1] if (s and not e) else tok.eot for s, e in zip(seqs, ended)], dtype=np.int64)
+            logits = self._step(state, last, reorder)
+            reorder = np.arange(rows)
+        results, result_lps, best_sums = [], [], []
+        for wi in range(w):
+            cands = range(wi * n, (wi + 1) * n)
+            best = max(cands, key=lambda r: self._rank(sums[r], len(seqs[r]) + 1, opts.length_penalty))
+            results.append(seqs[best])
+            result_lps.append(lps[best])
+            best_sums.append(float(sums[best]))
+        return results, result_lps, best_sums

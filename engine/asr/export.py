@@ -1,0 +1,177 @@
+"""Export our torch Whisper to ONNX (encoder + KV-cache decoder step), per precision.
+
+Runs once per model and precision; the result is cached under the data directory and is
+also the "exported model folder" format a user can pass back with --model:
+
+    <folder>/minutes-model.json       name, dims, alignment heads, suppress lists
+    <folder>/tokenizer.json
+    <folder>/<precision>/encoder.onnx, decoder.onnx
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from engine.errors import ModelError
+from engine.models.store import EXPORT_MANIFEST, ModelSource, Progress, data_dir
+
+PRECISIONS = ("fp32", "fp16", "int8")
+OPSET = 17
+
+
+def export_dir(source: ModelSource) -> Path:
+    if source.kind == "exported":
+        return source.path
+    return data_dir() / "models" / source.cache_key / "onnx"
+
+
+def is_exported(folder: Path, precision: str) -> bool:
+    d = folder / precision
+    return (folder / EXPORT_MANIFEST).exists() and (d / "encoder.onnx").exists() and (d / "decoder.onnx").exists()
+
+
+def ensure_exported(source: ModelSource, precision: str, progress: Progress | None = None) -> Path:
+    """Return the folder holding ``<precision>/{encoder,decoder}.onnx``, exporting on first use."""
+    if precision not in PRECISIONS:
+        raise ModelError(f"Unknown precision '{precision}': choose fp32, fp16 or int8.")
+    folder = export_dir(source)
+    if is_exported(folder, precision):
+        return folder
+    if source.kind == "exported":
+        have = [p for p in PRECISIONS if is_exported(folder, p)]
+        if not have:
+            raise ModelError(f"'{folder}' has no exported ONNX files: export the model again.")
+        if precision == "int8" and "fp32" in have:
+            _quantize(folder, progress)
+            return folder
+        raise ModelError(f"'{folder}' has no {precision} export (it has {', '.join(have)}): pick one of those.")
+    try:
+        import torch  # noqa: F401  (conversion needs torch; transcription of exported models does not)
+    except ImportError as e:
+        raise ModelError("Converting a model to ONNX needs PyTorch: install 'torch', or use an exported model.") from e
+    _export(source, folder, precision, progress)
+    return folder
+
+
+def _report(progress: Progress | None, stage: str, frac: float) -> None:
+    if progress:
+        progress(stage, frac)
+
+
+def _load_torch_model(source: ModelSource):
+    from engine.asr.convert import load_ct2, load_openai_checkpoint
+
+    if source.kind == "ct2":
+        return load_ct2(source.path, source.alignment_heads)
+    if source.kind == "openai":
+        return load_openai_checkpoint(source.path)
+    raise ModelError(f"Cannot convert a model of kind '{source.kind}'.")
+
+
+def _write_manifest(folder: Path, source: ModelSource, model) -> None:
+    manifest = {
+        "format": 1,
+        "name": source.name,
+        "dims": model.dims.to_dict(),
+        "alignment_heads": [list(h) for h in model.alignment_heads],
+        "suppress_ids": source.suppress_ids,
+        "suppress_ids_begin": source.suppress_ids_begin,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    (folder / EXPORT_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    shutil.copyfile(source.tokenizer, folder / "tokenizer.json")
+
+
+def export_onnx(model, out: Path, fp16: bool = False, progress: Progress | None = None) -> None:
+    """Write encoder.onnx and decoder.onnx for a torch Whisper into ``out``."""
+    import torch
+
+    from engine.asr.model import DecoderStepExport, EncoderExport
+
+    out.mkdir(parents=True, exist_ok=True)
+    d = model.dims
+    dtype = torch.float16 if fp16 else torch.float32
+    model = model.to(dtype)
+    L, H, D = d.n_text_layer, d.n_text_head, d.n_text_state // d.n_text_head
+    with torch.no_grad():
+        _report(progress, "Exporting encoder", 0.1)
+        mel = torch.zeros(1, d.n_mels, 2 * d.n_audio_ctx, dtype=dtype)
+        torch.onnx.export(
+            EncoderExport(model), (mel,), str(out / "encoder.onnx"),
+            input_names=["mel"], output_names=["cross_k", "cross_v"],
+            dynamic_axes={"mel": {0: "windows"}, "cross_k": {1: "windows"}, "cross_v": {1: "windows"}},
+            opset_version=OPSET, dynamo=False,
+        )
+        _report(progress, "Exporting decoder", 0.5)
+        w, b, n, t = 1, 2, 3, 4
+        args = (
+            torch.zeros(b, n, dtype=torch.long),
+            torch.zeros(L, b, H, D, t, dtype=dtype),
+            torch.zeros(L, b, H, t, D, dtype=dtype),
+            torch.zeros(L, w, H, D, d.n_audio_ctx, dtype=dtype),
+            torch.zeros(L, w, H, d.n_audio_ctx, D, dtype=dtype),
+            torch.arange(b, dtype=torch.long),
+        )
+        torch.onnx.export(
+            DecoderStepExport(model), args, str(out / "decoder.onnx"),
+            input_names=["tokens", "self_k", "self_v", "cross_k", "cross_v", "reorder"],
+            output_names=["logits", "new_self_k", "new_self_v", "align"],
+            dynamic_axes={
+                "tokens": {0: "rows", 1: "n"},
+                "self_k": {1: "rows", 4: "past"},
+                "self_v": {1: "rows", 3: "past"},
+                "cross_k": {1: "windows"},
+                "cross_v": {1: "windows"},
+                "reorder": {0: "rows"},
+                "logits": {0: "rows"},
+                "new_self_k": {1: "rows", 4: "total"},
+                "new_self_v": {1: "rows", 3: "total"},
+                "align": {0: "rows", 2: "n"},
+            },
+            opset_version=OPSET, dynamo=False,
+        )
+
+
+def _export(source: ModelSource, folder: Path, precision: str, progress: Progress | None) -> None:
+    _report(progress, "Loading weights", 0.0)
+    model = _load_torch_model(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = "fp16" if precision == "fp16" else "fp32"
+    if not is_exported(folder, base):
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            try:
+                export_onnx(model, Path(tmp), fp16=(base == "fp16"), progress=progress)
+            except OSError as e:
+                raise ModelError(f"Cannot write the exported model to '{folder}': {e.strerror or e}.") from e
+            target = folder / base
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+            os.mkdir(tmp)  # TemporaryDirectory cleans up the (now empty) path
+    _write_manifest(folder, source, model)
+    if precision == "int8":
+        _quantize(folder, progress)
+    _report(progress, "Model ready", 1.0)
+
+
+def _quantize(folder: Path, progress: Progress | None) -> None:
+    """Dynamic INT8 (weights int8, activations quantized on the fly): the CPU default."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    src, dst = folder / "fp32", folder / "int8"
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        for i, name in enumerate(("encoder.onnx", "decoder.onnx")):
+            _report(progress, f"Quantizing {name.split('.')[0]} to INT8", 0.7 + 0.15 * i)
+            quantize_dynamic(
+                str(src / name), str(Path(tmp) / name),
+                weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+            )
+        if dst.exists():
+            shutil.rmtree(dst)
+        os.replace(tmp, dst)
+        os.mkdir(tmp)

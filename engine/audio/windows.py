@@ -1,0 +1,249 @@
+"""Group speech regions into recogniser windows, and cut the audio for them in one pass.
+
+Why: Whisper reads at most 30 s at a time and does best with whole phrases and little
+silence. Packing consecutive speech regions greedily into windows of at most 30 s keeps
+the number of decoder calls low, cuts only in pauses, and never feeds long silences.
+
+Everything streams: :func:`plan_windows` returns each window as soon as the next
+region shows it is complete, and :class:`WindowSource` decodes the file once, keeping
+only the audio that a window still to come may need, so memory stays flat on
+recordings of any length.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.audio.decode import SAMPLE_RATE, probe, stream_audio
+from engine.audio.vad import SileroVAD
+
+DEFAULT_MAX_GAP = 5.0  # seconds of silence after which a new window starts anyway
+DEFAULT_PAD = 0.15  # seconds of context added on each side of a window
+_DECODE_BLOCK_SECONDS = 10.0
+
+
+@dataclass
+class Window:
+    """A span of the recording to transcribe in one go (absolute seconds)."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+class WindowPlanner:
+    """Push-style core of :func:`plan_windows`; also reports which audio is still needed."""
+
+    def __init__(
+        self,
+        max_seconds: float = 30.0,
+        max_gap: float = DEFAULT_MAX_GAP,
+        pad: float = DEFAULT_PAD,
+        duration: float | None = None,
+    ) -> None:
+        if max_seconds <= 0:
+            raise ValueError("max_seconds must be positive")
+        self.max_seconds = max_seconds
+        self.max_gap = max_gap
+        self.pad = max(0.0, pad)
+        self.duration = duration
+        self._cur: tuple[float, float] | None = None  # raw window being grown
+        self._prev_end: float | None = None  # raw end of the last window returned
+        self._last_region_end = 0.0
+
+    @property
+    def pending_start(self) -> float | None:
+        """Start of the window being grown (None when there is none)."""
+        return None if self._cur is None else self._cur[0]
+
+    def push(self, start: float, end: float) -> list[Window]:
+        """Add the next speech region; return the windows it completes."""
+        start = max(start, self._last_region_end, 0.0)
+        if self.duration is not None:
+            end = min(end, self.duration)
+        if end <= start:
+            return []
+        self._last_region_end = end
+        out: list[Window] = []
+        if self._cur is not None:
+            cs, ce = self._cur
+            if start - ce > self.max_gap or end - cs > self.max_seconds:
+                out.append(self._finish(cs, ce, start))
+                self._cur = None
+            else:
+                self._cur = (cs, max(ce, end))
+                return out
+        if end - start > self.max_seconds:
+            # Too long for one window: equal pieces, each at most max_seconds.
+            n = math.ceil((end - start) / self.max_seconds - 1e-9)
+            step = (end - start) / n
+            for k in range(n - 1):
+                out.append(self._finish(start + k * step, start + (k + 1) * step, start + (k + 1) * step))
+            start = start + (n - 1) * step
+        self._cur = (start, end)
+        return out
+
+    def finish(self) -> list[Window]:
+        """No more regions: return the last window."""
+        if self._cur is None:
+            return []
+        cs, ce = self._cur
+        self._cur = None
+        return [self._finish(cs, ce, None)]
+
+    def _finish(self, start: float, end: float, next_start: float | None) -> Window:
+        """Pad a raw window by up to ``pad`` on each side without touching neighbours or the ends."""
+        left = min(self.pad, start)
+        if self._prev_end is not None:
+            left = min(left, (start - self._prev_end) / 2)
+        right = self.pad
+        if next_start is not None:
+            right = min(right, (next_start - end) / 2)
+        if self.duration is not None:
+            right = min(right, max(0.0, self.duration - end))
+        room = max(0.0, self.max_seconds - (end - start))
+        left = max(0.0, min(left, room / 2))
+        right = max(0.0, min(right, room - left))
+        self._prev_end = end
+        return Window(start - left, end + right)
+
+
+def plan_windows(
+    regions: Iterable[tuple[float, float]],
+    max_seconds: float = 30.0,
+    max_gap: float = DEFAULT_MAX_GAP,
+    pad: float = DEFAULT_PAD,
+    duration: float | None = None,
+) -> Iterator[Window]:
+    """Greedily merge consecutive speech regions into padded windows of at most ``max_seconds``.
+
+    A new window starts when the next region would make the current one longer than
+    ``max_seconds`` or follows a pause longer than ``max_gap``; a single region longer
+    than ``max_seconds`` is split into equal pieces. Windows never overlap and are yielded
+    as soon as they are complete.
+    """
+    planner = WindowPlanner(max_seconds, max_gap, pad, duration)
+    for start, end in regions:
+        yield from planner.push(start, end)
+    yield from planner.finish()
+
+
+class _Buffer:
+    """Recent decoded audio, addressable by absolute sample index, trimmed from the front."""
+
+    def __init__(self) -> None:
+        self.parts: list[np.ndarray] = []
+        self.first = 0  # absolute index of parts[0][0]
+        self.total = 0  # absolute index one past the last sample
+
+    def append(self, x: np.ndarray) -> None:
+        if x.size:
+            self.parts.append(x)
+            self.total += x.size
+
+    def drop_before(self, index: int) -> None:
+        while self.parts and self.first + self.parts[0].size <= index:
+            self.first += self.parts.pop(0).size
+
+    def slice(self, a: int, b: int) -> np.ndarray:
+        a, b = max(a, self.first), min(b, self.total)
+        out = np.empty(max(0, b - a), dtype=np.float32)
+        pos = self.first
+        for part in self.parts:
+            lo, hi = max(a, pos), min(b, pos + part.size)
+            if lo < hi:
+                out[lo - a : hi - a] = part[lo - pos : hi - pos]
+            pos += part.size
+            if pos >= b:
+                break
+        return out
+
+    @property
+    def held(self) -> int:
+        return self.total - self.first
+
+
+class WindowSource:
+    """Iterate ``(Window, audio)`` pairs for a file: 16 kHz mono float32 audio for each window.
+
+    Decodes the file once, runs the VAD on the fly and keeps only the audio that a window
+    not yet returned may still need. With ``vad=None`` the windows are simply consecutive
+    ``max_seconds`` chunks. The file is checked when the source is created, so a bad file
+    fails before any work starts.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        vad: SileroVAD | None,
+        max_seconds: float = 30.0,
+        max_gap: float = DEFAULT_MAX_GAP,
+        pad: float = DEFAULT_PAD,
+    ) -> None:
+        self.path = str(path)
+        self.vad = vad
+        self.max_seconds = max_seconds
+        self.max_gap = max_gap
+        self.pad = pad
+        self.meta = probe(path)
+        self.speech_seconds: float | None = None  # known once iteration has finished
+        self.max_buffered_seconds = 0.0  # peak audio held, for diagnostics
+
+    @property
+    def duration(self) -> float:
+        """Duration of the original file in seconds."""
+        return self.meta.duration
+
+    def __iter__(self) -> Iterator[tuple[Window, np.ndarray]]:
+        if self.vad is None:
+            yield from self._chunks()
+        else:
+            yield from self._speech_windows(self.vad)
+
+    def _chunks(self) -> Iterator[tuple[Window, np.ndarray]]:
+        t = 0
+        for block in stream_audio(self.path, block_seconds=self.max_seconds):
+            w = Window(t / SAMPLE_RATE, (t + block.size) / SAMPLE_RATE)
+            t += block.size
+            self.max_buffered_seconds = max(self.max_buffered_seconds, block.size / SAMPLE_RATE)
+            yield w, block
+        self.speech_seconds = t / SAMPLE_RATE
+
+    def _speech_windows(self, vad: SileroVAD) -> Iterator[tuple[Window, np.ndarray]]:
+        # Regions are cut before they outgrow a window, so the open region (and so the
+        # buffer) stays bounded even on hours of uninterrupted sound.
+        limit = self.max_seconds - 2 * self.pad
+        max_speech = min(vad.max_speech_s or limit, limit)
+        stream = vad.stream(max_speech_s=max_speech)
+        planner = WindowPlanner(self.max_seconds, self.max_gap, self.pad, self.meta.duration)
+        buf = _Buffer()
+
+        def emit(windows: list[Window]) -> Iterator[tuple[Window, np.ndarray]]:
+            for w in windows:
+                a = max(round(w.start * SAMPLE_RATE), buf.first)
+                audio = buf.slice(a, round(w.end * SAMPLE_RATE))
+                yield Window(a / SAMPLE_RATE, (a + audio.size) / SAMPLE_RATE), audio
+
+        for block in stream_audio(self.path, block_seconds=_DECODE_BLOCK_SECONDS):
+            buf.append(block)
+            self.max_buffered_seconds = max(self.max_buffered_seconds, buf.held / SAMPLE_RATE)
+            for start, end in stream.push(block):
+                yield from emit(planner.push(start, end))
+            needed = stream.pending_start
+            if planner.pending_start is not None:
+                needed = min(needed, planner.pending_start)
+            buf.drop_before(int((needed - self.pad) * SAMPLE_RATE) - 1)
+        planner.duration = buf.total / SAMPLE_RATE  # the decoded length is the real end
+        for start, end in stream.finish():
+            yield from emit(planner.push(start, end))
+        yield from emit(planner.finish())
+        self.speech_seconds = stream.speech_seconds

@@ -1,0 +1,27 @@
+"""Errors a user can act on.
+
+Every failure that comes from bad input (a file, a model, a device) is raised as a
+``MinutesError`` whose message says what is wrong and what to do. The CLI prints the
+message on one line and exits with status 2; the GUI shows it in a dialog. Anything
+else is a bug and keeps its traceback.
+"""
+
+
+class MinutesError(Exception):
+    """Base class: the message is meant for the user, on one line."""
+
+
+class AudioError(MinutesError):
+    """The input file cannot be read as audio (missing, empty, not audio, corrupt)."""
+
+
+class ModelError(MinutesError):
+    """The model is missing, corrupt, or of a kind this app cannot load."""
+
+
+class DeviceError(MinutesError):
+    """The requested compute device or precision is not available."""
+
+
+class Cancelled(MinutesError):
+    """The user cancelled the job."""

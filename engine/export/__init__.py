@@ -1,0 +1,106 @@
+"""Writing transcripts out: JSON, plain text, SRT and WebVTT.
+
+One entry point for the CLI and the GUI, so both report the same errors and both write
+files atomically: a failed export never leaves a half-written file nor destroys the good
+file already there.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine.errors import MinutesError
+from engine.export import json_writer, srt, txt, vtt
+from engine.transcript import Transcript
+
+FORMATS = ("json", "txt", "srt", "vtt")
+
+_RENDERERS: dict[str, Callable[..., str]] = {
+    "json": json_writer.render,
+    "txt": txt.render,
+    "srt": srt.render,
+    "vtt": vtt.render,
+}
+
+_REASONS = {
+    errno.ENOENT: "the folder does not exist",
+    errno.ENOTDIR: "part of the path is a file, not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "the disk is full",
+    errno.EROFS: "the disk is read-only",
+    errno.EISDIR: "it is a folder",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+if hasattr(errno, "EDQUOT"):
+    _REASONS[errno.EDQUOT] = "the disk quota is full"
+
+
+def _renderer(fmt: str) -> Callable[..., str]:
+    key = str(fmt).lower().lstrip(".")
+    if key not in _RENDERERS:
+        raise MinutesError(f"Unknown output format '{fmt}': choose from {', '.join(FORMATS)}.")
+    return _RENDERERS[key]
+
+
+def render(transcript: Transcript, fmt: str, **options: Any) -> str:
+    """The transcript as text in ``fmt`` (e.g. for a preview); options go to the format.
+
+    ``txt`` takes ``timestamps=True``.
+    """
+    return _renderer(fmt)(transcript, **options)
+
+
+def _reason(exc: OSError) -> str:
+    reason = _REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).rstrip(".")
+    if sys.platform == "win32" and exc.errno == errno.EACCES:
+        reason += " (is the file open in another program?)"
+    return reason
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 text via a temp file beside ``path`` and a rename, so readers and a crash
+    see either the old file or the complete new one, never a mix."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            try:  # keep the permissions of the file being replaced
+                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+            except OSError:
+                pass
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise
+    except OSError as exc:
+        raise MinutesError(
+            f"Cannot write '{path}': {_reason(exc)}. Choose another folder or free some space."
+        ) from exc
+    return path
+
+
+def write(transcript: Transcript, fmt: str, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Export the transcript to ``path`` in ``fmt``; MinutesError says what to do on failure."""
+    return write_text_atomic(path, render(transcript, fmt, **options))
+
+
+__all__ = ["FORMATS", "render", "write", "write_text_atomic"]

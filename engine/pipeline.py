@@ -1,0 +1,188 @@
+"""File transcription job: audio -> VAD windows -> batched ASR -> Transcript.
+
+The CLI and the GUI's workers drive this class; they see progress events and a cancel flag,
+never its insides. One ``Transcriber`` holds the loaded model, so many files in a row load
+it once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from engine.asr.chinese import to_script
+from engine.asr.decoding import DecodingOptions
+from engine.asr.export import ensure_exported
+from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
+from engine.asr.tokenizer import Tokenizer
+from engine.asr.transcriber import WindowAudio, WindowTranscriber
+from engine.errors import Cancelled, DeviceError, MinutesError
+from engine.models import store
+from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
+
+log = logging.getLogger("minutes.pipeline")
+
+
+@dataclass
+class TranscribeOptions:
+    language: str | None = None  # None: detect from the first speech
+    task: str = "transcribe"
+    beam_size: int = 5
+    batch_size: int = 8
+    word_timestamps: bool = True
+    vad: bool = True
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+    chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+    def decoding(self) -> DecodingOptions:
+        return DecodingOptions(
+            language=self.language,
+            task=self.task,
+            beam_size=self.beam_size,
+            initial_prompt=self.initial_prompt,
+            hotwords=self.hotwords,
+            temperatures=self.temperatures,
+        )
+
+
+@dataclass
+class Progress:
+    """What a progress bar or the editor needs: where we are and the text found so far."""
+
+    stage: str  # "model" | "transcribe" | "done"
+    fraction: float  # 0..1 of the current stage
+    message: str = ""
+    new_segments: list[Segment] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Transcriber:
+    """A loaded recognizer. Build once, transcribe many files."""
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        device: str = "auto",
+        precision: str = "auto",
+        threads: int | None = None,
+        progress: ProgressCallback | None = None,
+    ):
+        def model_progress(stage: str, frac: float) -> None:
+            if progress:
+                progress(Progress("model", frac, stage))
+
+        wanted = device
+        device = resolve_device(device)
+        auto_precision = precision == "auto"
+        if auto_precision:
+            precision = default_precision(device)
+        if precision == "fp16" and device != "cuda":
+            raise DeviceError("fp16 runs on CUDA only: use --precision int8 or fp32 on the CPU.")
+        self.source = store.resolve(model, model_progress)
+        try:
+            folder = ensure_exported(self.source, precision, model_progress)
+            self.model = OnnxWhisper(folder, precision, device, threads)
+        except DeviceError as e:
+            if wanted != "auto":
+                raise
+            # A GPU is present but CUDA/cuDNN would not load: carry on on the CPU, and say so.
+            log.warning("%s Falling back to the CPU.", e)
+            device = "cpu"
+            if auto_precision or precision == "fp16":
+                precision = default_precision(device)
+            folder = ensure_exported(self.source, precision, model_progress)
+            self.model = OnnxWhisper(folder, precision, device, threads)
+        self.tokenizer = Tokenizer(folder / "tokenizer.json")
+        self.threads = threads
+        self._vad = None
+
+    @property
+    def device(self) -> str:
+        return self.model.device
+
+    @property
+    def precision(self) -> str:
+        return self.model.precision
+
+    @property
+    def model_name(self) -> str:
+        return self.source.name
+
+    def _get_vad(self):
+        if self._vad is None:
+            from engine.audio.vad import SileroVAD
+
+            self._vad = SileroVAD(num_threads=1)
+        return self._vad
+
+    def transcribe(
+        self,
+        path: str | Path,
+        options: TranscribeOptions | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        from engine.audio.windows import WindowSource
+
+        opts = options or TranscribeOptions()
+        if opts.batch_size < 1 or opts.beam_size < 1:
+            raise MinutesError("Batch size and beam size must be at least 1.")
+
+        def check_cancel() -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Transcription cancelled.")
+
+        source = WindowSource(path, self._get_vad() if opts.vad else None)
+        duration = source.duration
+        worker = WindowTranscriber(self.model, self.tokenizer, check_cancel)
+        decoding = opts.decoding()
+        segments: list[Segment] = []
+        language = opts.language
+        if progress:
+            progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
+        for batch in _batches(source, opts.batch_size):
+            check_cancel()
+            found, results = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
+            if language is None and results:
+                language = results[0].language
+                decoding = replace(decoding, language=language)  # one language per file
+                log.info("Detected language: %s", language)
+            if language in ("zh", "yue"):
+                _convert_chinese(found, opts.chinese)
+            segments.extend(found)
+            if progress:
+                end = batch[-1].start + batch[-1].duration
+                progress(Progress("transcribe", min(1.0, end / duration) if duration else 1.0, "", found))
+        if progress:
+            progress(Progress("done", 1.0, "Done"))
+        return Transcript(
+            audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
+            language=language,
+            model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
+            segments=segments,
+        )
+
+
+def _batches(source, size: int) -> Iterator[list[WindowAudio]]:
+    batch: list[WindowAudio] = []
+    for window, audio in source:
+        batch.append(WindowAudio(window.start, audio))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _convert_chinese(segments: list[Segment], script: str) -> None:
+    for s in segments:
+        s.text = to_script(s.text, script)
+        for w in s.words:
+            w.word = to_script(w.word, script)

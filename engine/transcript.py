@@ -1,0 +1,167 @@
+"""The transcript data model and its JSON form (DESIGN.md, "The transcript JSON").
+
+Every tool reads this: exporters, the editor, speaker and chapter stages. Field names
+are a contract: add fields freely, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+def _num(x: Any, ndigits: int) -> float:
+    # float() first: numpy scalars (float32 from the decoder) are not JSON serializable.
+    return round(float(x), ndigits)
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    # The schema allows extra fields; a dataclass constructor would reject them.
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float = 1.0
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+    # Decoder diagnostics (extra fields are allowed by the schema).
+    avg_logprob: float | None = None
+    compression_ratio: float | None = None
+    no_speech_prob: float | None = None
+    temperature: float | None = None
+
+
+@dataclass
+class Speaker:
+    id: str
+    name: str
+
+
+@dataclass
+class Chapter:
+    start: float
+    end: float
+    title: str
+    keywords: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AudioInfo:
+    path: str
+    duration: float
+    sample_rate: int = 16000
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    precision: str
+    device: str
+
+
+@dataclass
+class Transcript:
+    audio: AudioInfo
+    language: str | None
+    model: ModelInfo
+    segments: list[Segment] = field(default_factory=list)
+    speakers: list[Speaker] = field(default_factory=list)
+    chapters: list[Chapter] = field(default_factory=list)
+    version: int = SCHEMA_VERSION
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "version": self.version,
+            "audio": {
+                "path": self.audio.path,
+                "duration": _num(self.audio.duration, 3),
+                "sample_rate": int(self.audio.sample_rate),
+            },
+            "language": self.language,
+            "model": asdict(self.model),
+            "speakers": [asdict(s) for s in self.speakers],
+            "chapters": [
+                {**asdict(c), "start": _num(c.start, 3), "end": _num(c.end, 3)} for c in self.chapters
+            ],
+            "segments": [],
+        }
+        for s in self.segments:
+            seg: dict[str, Any] = {
+                "start": _num(s.start, 3),
+                "end": _num(s.end, 3),
+                "speaker": s.speaker,
+                "text": s.text,
+                "words": [
+                    {
+                        "start": _num(w.start, 3),
+                        "end": _num(w.end, 3),
+                        "word": w.word,
+                        "probability": _num(w.probability, 4),
+                    }
+                    for w in s.words
+                ],
+            }
+            for extra in ("avg_logprob", "compression_ratio", "no_speech_prob", "temperature"):
+                v = getattr(s, extra)
+                if v is not None:
+                    seg[extra] = _num(v, 4)
+            d["segments"].append(seg)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Transcript:
+        segs = []
+        for s in d.get("segments", []):
+            words = [Word(**{k: w[k] for k in ("start", "end", "word") if k in w},
+                          probability=w.get("probability", 1.0)) for w in s.get("words", [])]
+            segs.append(
+                Segment(
+                    start=s["start"],
+                    end=s["end"],
+                    text=s["text"],
+                    speaker=s.get("speaker"),
+                    words=words,
+                    avg_logprob=s.get("avg_logprob"),
+                    compression_ratio=s.get("compression_ratio"),
+                    no_speech_prob=s.get("no_speech_prob"),
+                    temperature=s.get("temperature"),
+                )
+            )
+        a = d["audio"]
+        m = d["model"]
+        return cls(
+            audio=AudioInfo(path=a["path"], duration=a["duration"], sample_rate=a.get("sample_rate", 16000)),
+            language=d.get("language"),
+            model=ModelInfo(name=m["name"], precision=m["precision"], device=m["device"]),
+            segments=segs,
+            speakers=[Speaker(**_known(Speaker, s)) for s in d.get("speakers", [])],
+            chapters=[Chapter(**_known(Chapter, c)) for c in d.get("chapters", [])],
+            version=d.get("version", SCHEMA_VERSION),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Transcript:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
