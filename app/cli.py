@@ -34,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--beam-size", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=8, help="speech windows decoded together")
     t.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
-    t.add_argument("--chinese", choices=["simplified", "traditional", "asis"], default="simplified",
-                   help="script for Chinese output")
+    t.add_argument(
+        "--chinese",
+        choices=["simplified", "traditional", "asis"],
+        default="simplified",
+        help="script for Chinese output",
+    )
     t.add_argument("--initial-prompt", default=None, help="text that sets style and vocabulary")
     t.add_argument("--hotwords", default=None, help="names and terms to favour, e.g. 'Kubernetes, Anya'")
     t.add_argument("--no-vad", action="store_true", help="decode every 30 s instead of only speech")
@@ -107,7 +111,10 @@ def transcribe_command(args: argparse.Namespace) -> int:
     bar = _Bar(args.quiet)
     try:
         engine = Transcriber(
-            args.model, args.device, args.precision, args.threads,
+            args.model,
+            args.device,
+            args.precision,
+            args.threads,
             progress=lambda p: bar.update(p.message or "Preparing model", p.fraction),
         )
     except MinutesError as e:
@@ -118,16 +125,23 @@ def transcribe_command(args: argparse.Namespace) -> int:
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
 
     options = TranscribeOptions(
-        language=args.language, task=args.task, beam_size=args.beam_size, batch_size=args.batch_size,
-        word_timestamps=not args.no_word_timestamps, vad=not args.no_vad, initial_prompt=args.initial_prompt,
-        hotwords=args.hotwords, chinese=args.chinese,
+        language=args.language,
+        task=args.task,
+        beam_size=args.beam_size,
+        batch_size=args.batch_size,
+        word_timestamps=not args.no_word_timestamps,
+        vad=not args.no_vad,
+        initial_prompt=args.initial_prompt,
+        hotwords=args.hotwords,
+        chinese=args.chinese,
     )
     for path, duration in inputs:
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
         t0 = time.perf_counter()
         try:
             transcript = engine.transcribe(
-                path, options,
+                path,
+                options,
                 progress=lambda p, d=duration, lb=label: p.stage == "transcribe" and bar.update(lb, p.fraction, d, "s"),
             )
             bar.close()

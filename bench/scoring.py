@@ -1,5 +1,8 @@
 """Text normalisation, WER/CER and benchmark-data helpers (main venv: needs jiwer, whisper-normalizer).
 
+jiwer, whisper_normalizer and opencc are imported on first use, so that `bench.asr --worker` processes
+(whose peak RSS is measured) only load the data helpers.
+
 English is normalised with Whisper's English normaliser before WER; Mandarin is compared character by
 character after dropping punctuation, symbols and spaces (optionally after OpenCC t2s on hypotheses).
 """
@@ -12,9 +15,6 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-
-import jiwer
-from whisper_normalizer.english import EnglishTextNormalizer
 
 LONG_WAV = "longform/en_asr_concat.wav"
 LONG_REF = "longform/en_asr_concat.txt"
@@ -57,7 +57,9 @@ def read_longform(root: Path | None = None) -> tuple[Path, str]:
 
 
 @lru_cache(maxsize=1)
-def _english_normalizer() -> EnglishTextNormalizer:
+def _english_normalizer() -> Callable[[str], str]:
+    from whisper_normalizer.english import EnglishTextNormalizer
+
     return EnglishTextNormalizer()
 
 
@@ -77,6 +79,8 @@ def wer(refs: Sequence[str], hyps: Sequence[str], keep_ref_brackets: bool = Fals
         raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
     if keep_ref_brackets:
         refs = [_BRACKETS.sub(" ", r) for r in refs]
+    import jiwer
+
     return float(jiwer.wer([normalize_en(r) for r in refs], [normalize_en(h) for h in hyps]))
 
 
@@ -90,6 +94,8 @@ def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
     """Corpus-level character error rate over `normalize_zh` text: total edits / reference characters."""
     if len(refs) != len(hyps):
         raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    import jiwer
+
     return float(jiwer.cer([normalize_zh(r) for r in refs], [normalize_zh(h) for h in hyps]))
 
 

@@ -38,6 +38,9 @@ class TranscribeOptions:
     hotwords: str | None = None
     chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    # Timestamp tokens let Whisper end a window early when its last words are cut; batched
+    # windows are never re-read from that point, so segments come from word times instead.
+    timestamp_tokens: bool = False
 
     def decoding(self) -> DecodingOptions:
         return DecodingOptions(
@@ -47,6 +50,7 @@ class TranscribeOptions:
             initial_prompt=self.initial_prompt,
             hotwords=self.hotwords,
             temperatures=self.temperatures,
+            without_timestamps=not self.timestamp_tokens,
         )
 
 

@@ -100,9 +100,7 @@ class Transcript:
             "language": self.language,
             "model": asdict(self.model),
             "speakers": [asdict(s) for s in self.speakers],
-            "chapters": [
-                {**asdict(c), "start": _num(c.start, 3), "end": _num(c.end, 3)} for c in self.chapters
-            ],
+            "chapters": [{**asdict(c), "start": _num(c.start, 3), "end": _num(c.end, 3)} for c in self.chapters],
             "segments": [],
         }
         for s in self.segments:
@@ -132,8 +130,10 @@ class Transcript:
     def from_dict(cls, d: dict[str, Any]) -> Transcript:
         segs = []
         for s in d.get("segments", []):
-            words = [Word(**{k: w[k] for k in ("start", "end", "word") if k in w},
-                          probability=w.get("probability", 1.0)) for w in s.get("words", [])]
+            words = [
+                Word(**{k: w[k] for k in ("start", "end", "word") if k in w}, probability=w.get("probability", 1.0))
+                for w in s.get("words", [])
+            ]
             segs.append(
                 Segment(
                     start=s["start"],

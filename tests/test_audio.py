@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,6 @@ import pytest
 import soundfile as sf
 import soxr
 
-# Lets plain `pytest` (not only `python -m pytest`) import the engine package from the repo root.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from engine.audio import vad as vad_module
 from engine.audio.decode import SAMPLE_RATE, AudioMeta, load_audio, probe, stream_audio
 from engine.audio.vad import SileroVAD
@@ -29,7 +27,7 @@ from engine.audio.windows import Window, WindowSource, plan_windows
 from engine.errors import AudioError, ModelError
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
+DATA = Path(os.environ.get("MINUTES_DATA", REPO.parent / "shared" / "data"))
 DEMO_JFK = REPO / "resources" / "demo" / "jfk.wav"
 LONGFORM = DATA / "longform" / "en_asr_concat.wav"
 JFK_SPEECH_ONSET = 0.33  # seconds; where "And so..." starts (energy envelope)

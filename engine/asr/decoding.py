@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.asr.runtime import OnnxWhisper
+from engine.asr.runtime import OnnxWhisper, select_windows
 from engine.asr.tokenizer import Tokenizer
 
 NEG_INF = -np.inf
@@ -117,10 +117,8 @@ class TimestampRules:
 class _Batch:
     """Decoder state for W windows x K rows each."""
 
-    cross_k: np.ndarray
-    cross_v: np.ndarray
-    self_k: np.ndarray
-    self_v: np.ndarray
+    cross: list[np.ndarray]
+    cache: list[np.ndarray]
 
 
 class Decoder:
@@ -158,19 +156,16 @@ class Decoder:
         return np.array(sorted(i for i in ids if i < self.vocab), dtype=np.int64)
 
     # -- entry point -----------------------------------------------------------------------
-    def decode(
-        self, cross_k: np.ndarray, cross_v: np.ndarray, opts: DecodingOptions, durations: list[float]
-    ) -> list[WindowResult]:
+    def decode(self, cross: list[np.ndarray], opts: DecodingOptions, durations: list[float]) -> list[WindowResult]:
         """Decode W encoded windows; windows failing the quality checks are retried hotter."""
-        w = cross_k.shape[1]
+        w = cross[0].shape[0]
         results: list[WindowResult | None] = [None] * w
         todo = list(range(w))
         language_info = None
         for temperature in opts.temperatures:
-            sub_k = cross_k if len(todo) == w else np.ascontiguousarray(cross_k[:, todo])
-            sub_v = cross_v if len(todo) == w else np.ascontiguousarray(cross_v[:, todo])
+            sub = cross if len(todo) == w else select_windows(cross, todo)
             out, language_info = self._decode_once(
-                sub_k, sub_v, opts, temperature, [durations[i] for i in todo], language_info, todo
+                sub, opts, temperature, [durations[i] for i in todo], language_info, todo
             )
             retry = []
             for i, res in zip(todo, out):
@@ -196,16 +191,13 @@ class Decoder:
         return opts.log_prob_threshold is not None and res.avg_logprob < opts.log_prob_threshold
 
     # -- one pass at one temperature -------------------------------------------------------
-    def _decode_once(
-        self, cross_k, cross_v, opts: DecodingOptions, temperature: float, durations, language_info, ids
-    ):
+    def _decode_once(self, cross, opts: DecodingOptions, temperature: float, durations, language_info, ids):
         m, tok = self.model, self.tok
-        w = cross_k.shape[1]
+        w = cross[0].shape[0]
         prompt = self.prompt_tokens(opts)
         # Step A: [prompt..., SOT] -> no-speech probability and language scores at SOT.
-        self_k, self_v = m.empty_cache(w)
         first = np.array([[*prompt, tok.sot]] * w, dtype=np.int64)
-        logits, self_k, self_v, _ = m.step(first, self_k, self_v, cross_k, cross_v, np.arange(w))
+        logits, _, cache = m.step(first, np.arange(w), m.empty_cache(w), cross)
         lp = log_softmax(logits)
         no_speech = np.exp(lp[:, tok.no_speech]) if tok.no_speech is not None else np.zeros(w)
         if opts.language is None:
@@ -214,9 +206,10 @@ class Decoder:
                 scores = lp[:, lang_ids]
                 probs = np.exp(log_softmax(scores.sum(axis=0, keepdims=True)))[0]
                 best = int(lang_ids[int(np.argmax(probs))])
-                language_info = (tok.language_code(best), {
-                    tok.language_code(int(t)): float(p) for t, p in zip(lang_ids, probs) if p > 0.01
-                })
+                language_info = (
+                    tok.language_code(best),
+                    {tok.language_code(int(t)): float(p) for t, p in zip(lang_ids, probs) if p > 0.01},
+                )
             language, lang_probs = language_info
         else:
             language, lang_probs = opts.language, {}
@@ -225,11 +218,11 @@ class Decoder:
         if opts.without_timestamps:
             rest.append(tok.no_timestamps)
         tokens = np.array([rest] * w, dtype=np.int64)
-        logits, self_k, self_v, _ = m.step(tokens, self_k, self_v, cross_k, cross_v, np.arange(w))
+        logits, _, cache = m.step(tokens, np.arange(w), cache, cross)
         sample_begin = len(prompt) + 1 + len(rest)
         max_len = opts.sample_len or (m.n_text_ctx // 2)
         max_len = min(max_len, m.n_text_ctx - sample_begin)
-        state = _Batch(cross_k, cross_v, self_k, self_v)
+        state = _Batch(cross, cache)
         if temperature == 0.0:
             seqs, seq_lps, sums = self._beam_search(state, logits, opts, max(1, opts.beam_size), max_len)
         else:
@@ -276,9 +269,7 @@ class Decoder:
 
     def _step(self, state: _Batch, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
         self.cancel()
-        logits, state.self_k, state.self_v, _ = self.model.step(
-            tokens[:, None], state.self_k, state.self_v, state.cross_k, state.cross_v, reorder
-        )
+        logits, _, state.cache = self.model.step(tokens[:, None], reorder, state.cache, state.cross)
         return logits
 
     def _beam_search(self, state: _Batch, logits: np.ndarray, opts: DecodingOptions, k: int, max_len: int):
@@ -351,7 +342,9 @@ class Decoder:
         for wi in range(w):
             pool = finished[wi]
             if not pool:  # ran out of length: take the live beams
-                pool = [(float(score[j]), seqs[j], lps[j]) for j in range(wi * k, (wi + 1) * k) if np.isfinite(score[j])]
+                pool = [
+                    (float(score[j]), seqs[j], lps[j]) for j in range(wi * k, (wi + 1) * k) if np.isfinite(score[j])
+                ]
             best = max(pool, key=lambda p: self._rank(p[0], len(p[1]) + 1, opts.length_penalty))
             results.append(best[1])
             result_lps.append(best[2][: len(best[1])])

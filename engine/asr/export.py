@@ -11,6 +11,7 @@ also the "exported model folder" format a user can pass back with --model:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -98,42 +99,56 @@ def export_onnx(model, out: Path, fp16: bool = False, progress: Progress | None 
     dtype = torch.float16 if fp16 else torch.float32
     model = model.to(dtype)
     L, H, D = d.n_text_layer, d.n_text_head, d.n_text_state // d.n_text_head
+    names = [f"{kind}_{i}" for i in range(L) for kind in ("k", "v")]
     with torch.no_grad():
         _report(progress, "Exporting encoder", 0.1)
         mel = torch.zeros(1, d.n_mels, 2 * d.n_audio_ctx, dtype=dtype)
+        cross_names = [f"cross_{n}" for n in names]
         torch.onnx.export(
-            EncoderExport(model), (mel,), str(out / "encoder.onnx"),
-            input_names=["mel"], output_names=["cross_k", "cross_v"],
-            dynamic_axes={"mel": {0: "windows"}, "cross_k": {1: "windows"}, "cross_v": {1: "windows"}},
-            opset_version=OPSET, dynamo=False,
+            EncoderExport(model),
+            (mel,),
+            str(out / "encoder.onnx"),
+            input_names=["mel"],
+            output_names=cross_names,
+            dynamic_axes={"mel": {0: "windows"}, **{n: {0: "windows"} for n in cross_names}},
+            opset_version=OPSET,
+            dynamo=False,
         )
         _report(progress, "Exporting decoder", 0.5)
         w, b, n, t = 1, 2, 3, 4
-        args = (
-            torch.zeros(b, n, dtype=torch.long),
-            torch.zeros(L, b, H, D, t, dtype=dtype),
-            torch.zeros(L, b, H, t, D, dtype=dtype),
-            torch.zeros(L, w, H, D, d.n_audio_ctx, dtype=dtype),
-            torch.zeros(L, w, H, d.n_audio_ctx, D, dtype=dtype),
-            torch.arange(b, dtype=torch.long),
-        )
+        self_cache = []
+        for _ in range(L):
+            self_cache += [torch.zeros(b, H, D, t, dtype=dtype), torch.zeros(b, H, t, D, dtype=dtype)]
+        cross_cache = []
+        for _ in range(L):
+            cross_cache += [
+                torch.zeros(w, H, D, d.n_audio_ctx, dtype=dtype),
+                torch.zeros(w, H, d.n_audio_ctx, D, dtype=dtype),
+            ]
+        args = (torch.zeros(b, n, dtype=torch.long), torch.arange(b, dtype=torch.long), *self_cache, *cross_cache)
+        self_names = [f"self_{n}" for n in names]
+        new_names = [f"new_self_{n}" for n in names]
+        axes = {
+            "tokens": {0: "rows", 1: "n"},
+            "reorder": {0: "rows"},
+            "logits": {0: "rows"},
+            "align": {0: "rows", 2: "n"},
+        }
+        for nm in self_names:
+            axes[nm] = {0: "past_rows", (3 if nm.startswith("self_k") else 2): "past"}
+        for nm in new_names:
+            axes[nm] = {0: "rows", (3 if nm.startswith("new_self_k") else 2): "total"}
+        for nm in cross_names:
+            axes[nm] = {0: "windows"}
         torch.onnx.export(
-            DecoderStepExport(model), args, str(out / "decoder.onnx"),
-            input_names=["tokens", "self_k", "self_v", "cross_k", "cross_v", "reorder"],
-            output_names=["logits", "new_self_k", "new_self_v", "align"],
-            dynamic_axes={
-                "tokens": {0: "rows", 1: "n"},
-                "self_k": {1: "rows", 4: "past"},
-                "self_v": {1: "rows", 3: "past"},
-                "cross_k": {1: "windows"},
-                "cross_v": {1: "windows"},
-                "reorder": {0: "rows"},
-                "logits": {0: "rows"},
-                "new_self_k": {1: "rows", 4: "total"},
-                "new_self_v": {1: "rows", 3: "total"},
-                "align": {0: "rows", 2: "n"},
-            },
-            opset_version=OPSET, dynamo=False,
+            DecoderStepExport(model),
+            args,
+            str(out / "decoder.onnx"),
+            input_names=["tokens", "reorder", *self_names, *cross_names],
+            output_names=["logits", "align", *new_names],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
         )
 
 
@@ -164,12 +179,24 @@ def _quantize(folder: Path, progress: Progress | None) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     src, dst = folder / "fp32", folder / "int8"
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer's advice on pre-processing is not for users
+    try:
+        _quantize_files(src, dst, folder, progress, quantize_dynamic, QuantType)
+    finally:
+        root.setLevel(level)
+
+
+def _quantize_files(src: Path, dst: Path, folder: Path, progress, quantize_dynamic, QuantType) -> None:
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         for i, name in enumerate(("encoder.onnx", "decoder.onnx")):
             _report(progress, f"Quantizing {name.split('.')[0]} to INT8", 0.7 + 0.15 * i)
             quantize_dynamic(
-                str(src / name), str(Path(tmp) / name),
-                weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                str(src / name),
+                str(Path(tmp) / name),
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul", "Gemm"],
             )
         if dst.exists():
             shutil.rmtree(dst)

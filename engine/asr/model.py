@@ -144,29 +144,34 @@ class Whisper(nn.Module):
 
 
 class EncoderExport(nn.Module):
-    """mel [W, 80, 3000] -> cross_k [L, W, H, D, 1500], cross_v [L, W, H, 1500, D]."""
+    """mel [W, 80, 3000] -> per decoder layer: cross_k_i [W, H, D, 1500], cross_v_i [W, H, 1500, D].
+
+    One tensor per layer (not one stacked tensor): ONNX Runtime copies on slicing, and the
+    decoder reads these on every step.
+    """
 
     def __init__(self, model: Whisper):
         super().__init__()
         self.model = model
 
-    def forward(self, mel: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, mel: Tensor) -> tuple[Tensor, ...]:
         xa = self.model.encoder(mel)
-        ks, vs = [], []
+        out = []
         for blk in self.model.decoder.blocks:
             c = blk.cross_attn
-            ks.append(c.heads(c.key(xa)).transpose(-1, -2))
-            vs.append(c.heads(c.value(xa)))
-        return torch.stack(ks), torch.stack(vs)
+            out.append(c.heads(c.key(xa)).transpose(-1, -2))
+            out.append(c.heads(c.value(xa)))
+        return tuple(out)
 
 
 class DecoderStepExport(nn.Module):
     """One decoding step over an explicit cache.
 
-    Inputs: tokens [B, N]; self_k/self_v (past, T may be 0); cross_k/cross_v for W windows
-    with B = W * beams; reorder [B] (which past row each row continues: beam search).
-    Outputs: logits of the last position [B, V]; the new self cache (past reordered + N new
-    positions); cross-attention weights of the alignment heads [B, A, N, 1500].
+    Inputs: tokens [B, N]; reorder [B] (which past row each row continues: beam search); then
+    per layer self_k_i, self_v_i (past, T may be 0); then per layer cross_k_i, cross_v_i for W
+    windows with B = W * beams. Outputs: logits of the last position [B, V]; cross-attention
+    weights of the alignment heads [B, A, N, 1500]; per layer the new self cache (past
+    reordered + N new positions).
     """
 
     def __init__(self, model: Whisper):
@@ -176,31 +181,28 @@ class DecoderStepExport(nn.Module):
         self.align_layers = sorted({layer for layer, _ in heads})
         self.align_heads = heads
 
-    def forward(
-        self, tokens: Tensor, self_k: Tensor, self_v: Tensor, cross_k: Tensor, cross_v: Tensor, reorder: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def forward(self, tokens: Tensor, reorder: Tensor, *caches: Tensor) -> tuple[Tensor, ...]:
         dec = self.model.decoder
+        n_layer = len(dec.blocks)
+        self_kv, cross_kv = caches[: 2 * n_layer], caches[2 * n_layer :]
         b, n = tokens.shape
-        w = cross_k.shape[1]
-        past = self_k.shape[-1]
-        self_k = self_k.index_select(1, reorder)
-        self_v = self_v.index_select(1, reorder)
+        w = cross_kv[0].shape[0]
+        past = self_kv[0].shape[-1]
         x = dec.token_embedding(tokens) + dec.positional_embedding[past : past + n]
         # Causal mask for the N new positions over past + N keys.
         qpos = torch.arange(n, device=tokens.device).unsqueeze(1) + past
         kpos = torch.arange(past + n, device=tokens.device).unsqueeze(0)
         # A finite fill keeps fp16 exports free of inf * 0 = NaN.
         mask = torch.where(kpos > qpos, torch.tensor(-1e4, dtype=x.dtype), torch.tensor(0.0, dtype=x.dtype))
-        new_k, new_v, align = [], [], {}
+        new_cache, align = [], {}
         for i, blk in enumerate(dec.blocks):
             a = blk.attn
             h = blk.attn_ln(x)
             q = a.heads(a.query(h))
             d = q.shape[-1]
-            k = torch.cat([self_k[i], a.heads(a.key(h)).transpose(-1, -2)], dim=-1)
-            v = torch.cat([self_v[i], a.heads(a.value(h))], dim=-2)
-            new_k.append(k)
-            new_v.append(v)
+            k = torch.cat([self_kv[2 * i].index_select(0, reorder), a.heads(a.key(h)).transpose(-1, -2)], dim=-1)
+            v = torch.cat([self_kv[2 * i + 1].index_select(0, reorder), a.heads(a.value(h))], dim=-2)
+            new_cache += [k, v]
             att = torch.softmax((q @ k) / math.sqrt(d) + mask, dim=-1)
             x = x + a.out(a.merge(att @ v))
             c = blk.cross_attn
@@ -209,13 +211,13 @@ class DecoderStepExport(nn.Module):
             hh = q.shape[1]
             # Beams of one window share its audio keys: fold beams into the query axis.
             qw = q.reshape(w, b // w, hh, n, d).permute(0, 2, 1, 3, 4).reshape(w, hh, (b // w) * n, d)
-            att = torch.softmax((qw @ cross_k[i]) / math.sqrt(d), dim=-1)  # [W, H, k*N, 1500]
+            att = torch.softmax((qw @ cross_kv[2 * i]) / math.sqrt(d), dim=-1)  # [W, H, k*N, 1500]
             if i in self.align_layers:
                 align[i] = att.reshape(w, hh, b // w, n, -1).permute(0, 2, 1, 3, 4).reshape(b, hh, n, -1)
-            o = (att @ cross_v[i]).reshape(w, hh, b // w, n, d).permute(0, 2, 1, 3, 4).reshape(b, hh, n, d)
+            o = (att @ cross_kv[2 * i + 1]).reshape(w, hh, b // w, n, d).permute(0, 2, 1, 3, 4).reshape(b, hh, n, d)
             x = x + c.out(c.merge(o))
             x = x + blk.mlp(blk.mlp_ln(x))
         last = dec.ln(x[:, -1])
         logits = last @ dec.token_embedding.weight.T
         weights = torch.stack([align[layer][:, head] for layer, head in self.align_heads], dim=1)
-        return logits, torch.stack(new_k), torch.stack(new_v), weights
+        return (logits, weights, *new_cache)

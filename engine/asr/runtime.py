@@ -77,7 +77,9 @@ class Manifest:
             m = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise ModelError(f"'{folder}' has no readable {EXPORT_MANIFEST}: {e}. Export the model again.") from e
-        return cls(m["name"], m["dims"], m.get("alignment_heads", []), m.get("suppress_ids"), m.get("suppress_ids_begin"))
+        return cls(
+            m["name"], m["dims"], m.get("alignment_heads", []), m.get("suppress_ids"), m.get("suppress_ids_begin")
+        )
 
 
 class OnnxWhisper:
@@ -102,6 +104,8 @@ class OnnxWhisper:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
+        # Without the arena, memory used by one big batch is given back instead of kept for good.
+        opts.enable_cpu_mem_arena = False
         providers: list = ["CPUExecutionProvider"]
         if device == "cuda":
             if hasattr(ort, "preload_dlls"):
@@ -122,6 +126,9 @@ class OnnxWhisper:
                 f"Cannot load the exported model in '{folder / precision}': {str(e).splitlines()[0]}. "
                 f"Delete that folder so it is exported again."
             ) from e
+        names = [f"{kind}_{i}" for i in range(self.n_layer) for kind in ("k", "v")]
+        self._self_names = [f"self_{n}" for n in names]
+        self._cross_names = [f"cross_{n}" for n in names]
         used = self.decoder.get_providers()[0]
         self.device = "cuda" if used == "CUDAExecutionProvider" else "cpu"
         if device == "cuda" and self.device != "cuda":
@@ -131,32 +138,36 @@ class OnnxWhisper:
             )
         log.info("ASR on %s (%s), precision %s, %d threads", self.device, used, precision, opts.intra_op_num_threads)
 
-    def encode(self, mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        k, v = self.encoder.run(None, {"mel": mel.astype(self.dtype, copy=False)})
-        return k, v
+    def encode(self, mel: np.ndarray) -> list[np.ndarray]:
+        """Cross-attention keys/values for W windows: [k_0, v_0, k_1, v_1, ...], windows first."""
+        return self.encoder.run(None, {"mel": mel.astype(self.dtype, copy=False)})
 
-    def empty_cache(self, rows: int) -> tuple[np.ndarray, np.ndarray]:
-        L, H, D = self.n_layer, self.n_head, self.head_dim
-        return np.zeros((L, rows, H, D, 0), self.dtype), np.zeros((L, rows, H, 0, D), self.dtype)
+    def empty_cache(self, rows: int) -> list[np.ndarray]:
+        H, D = self.n_head, self.head_dim
+        out = []
+        for _ in range(self.n_layer):
+            out += [np.zeros((rows, H, D, 0), self.dtype), np.zeros((rows, H, 0, D), self.dtype)]
+        return out
 
     def step(
-        self,
-        tokens: np.ndarray,
-        self_k: np.ndarray,
-        self_v: np.ndarray,
-        cross_k: np.ndarray,
-        cross_v: np.ndarray,
-        reorder: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        logits, k, v, align = self.decoder.run(
-            None,
-            {
-                "tokens": tokens.astype(np.int64, copy=False),
-                "self_k": self_k,
-                "self_v": self_v,
-                "cross_k": cross_k,
-                "cross_v": cross_v,
-                "reorder": reorder.astype(np.int64, copy=False),
-            },
-        )
-        return logits.astype(np.float32, copy=False), k, v, align
+        self, tokens: np.ndarray, reorder: np.ndarray, self_cache: list[np.ndarray], cross: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One decoder call: (last-position logits [B, V], alignment weights, new self cache).
+
+        ``reorder[j]`` is the row of ``self_cache`` that new row j continues.
+        """
+        feed = {"tokens": tokens.astype(np.int64, copy=False), "reorder": reorder.astype(np.int64, copy=False)}
+        feed.update(zip(self._self_names, self_cache))
+        feed.update(zip(self._cross_names, cross))
+        logits, align, *cache = self.decoder.run(None, feed)
+        return logits.astype(np.float32, copy=False), align, cache
+
+
+def select_windows(cross: list[np.ndarray], idx: list[int]) -> list[np.ndarray]:
+    return [np.ascontiguousarray(c[idx]) for c in cross]
+
+
+def concat_windows(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+    if len(parts) == 1:
+        return parts[0]
+    return [np.concatenate(cs, axis=0) for cs in zip(*parts)]

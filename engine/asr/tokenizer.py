@@ -11,15 +11,57 @@ from tokenizers import Tokenizer as HFTokenizer
 from engine.errors import ModelError
 
 LANGUAGE_NAMES = {
-    "en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ru": "Russian", "ko": "Korean",
-    "fr": "French", "ja": "Japanese", "pt": "Portuguese", "tr": "Turkish", "pl": "Polish", "ca": "Catalan",
-    "nl": "Dutch", "ar": "Arabic", "sv": "Swedish", "it": "Italian", "id": "Indonesian", "hi": "Hindi",
-    "fi": "Finnish", "vi": "Vietnamese", "he": "Hebrew", "uk": "Ukrainian", "el": "Greek", "ms": "Malay",
-    "cs": "Czech", "ro": "Romanian", "da": "Danish", "hu": "Hungarian", "ta": "Tamil", "no": "Norwegian",
-    "th": "Thai", "ur": "Urdu", "hr": "Croatian", "bg": "Bulgarian", "lt": "Lithuanian", "la": "Latin",
-    "cy": "Welsh", "sk": "Slovak", "fa": "Persian", "lv": "Latvian", "bn": "Bengali", "sr": "Serbian",
-    "sl": "Slovenian", "et": "Estonian", "mk": "Macedonian", "is": "Icelandic", "sw": "Swahili",
-    "gl": "Galician", "yue": "Cantonese", "tl": "Tagalog", "af": "Afrikaans",
+    "en": "English",
+    "zh": "Chinese",
+    "de": "German",
+    "es": "Spanish",
+    "ru": "Russian",
+    "ko": "Korean",
+    "fr": "French",
+    "ja": "Japanese",
+    "pt": "Portuguese",
+    "tr": "Turkish",
+    "pl": "Polish",
+    "ca": "Catalan",
+    "nl": "Dutch",
+    "ar": "Arabic",
+    "sv": "Swedish",
+    "it": "Italian",
+    "id": "Indonesian",
+    "hi": "Hindi",
+    "fi": "Finnish",
+    "vi": "Vietnamese",
+    "he": "Hebrew",
+    "uk": "Ukrainian",
+    "el": "Greek",
+    "ms": "Malay",
+    "cs": "Czech",
+    "ro": "Romanian",
+    "da": "Danish",
+    "hu": "Hungarian",
+    "ta": "Tamil",
+    "no": "Norwegian",
+    "th": "Thai",
+    "ur": "Urdu",
+    "hr": "Croatian",
+    "bg": "Bulgarian",
+    "lt": "Lithuanian",
+    "la": "Latin",
+    "cy": "Welsh",
+    "sk": "Slovak",
+    "fa": "Persian",
+    "lv": "Latvian",
+    "bn": "Bengali",
+    "sr": "Serbian",
+    "sl": "Slovenian",
+    "et": "Estonian",
+    "mk": "Macedonian",
+    "is": "Icelandic",
+    "sw": "Swahili",
+    "gl": "Galician",
+    "yue": "Cantonese",
+    "tl": "Tagalog",
+    "af": "Afrikaans",
 }
 
 # GPT-2's first BPE merge. Some published Whisper tokenizer.json files lack it: decoding is fine
@@ -58,7 +100,8 @@ class Tokenizer:
         self.no_speech = self.special.get("<|nospeech|>", self.special.get("<|nocaptions|>"))
         self.timestamp_begin = self.no_timestamps + 1
         self.languages = {
-            c[2:-2]: i for c, i in self.special.items()
+            c[2:-2]: i
+            for c, i in self.special.items()
             if c.startswith("<|") and c.endswith("|>") and self.sot < i < self.translate
         }
 

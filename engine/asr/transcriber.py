@@ -11,7 +11,7 @@ import numpy as np
 from engine.asr.alignment import align_words
 from engine.asr.decoding import Decoder, DecodingOptions, WindowResult
 from engine.asr.features import SAMPLE_RATE, log_mel
-from engine.asr.runtime import OnnxWhisper
+from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows
 from engine.asr.tokenizer import Tokenizer
 from engine.transcript import Segment, Word
 
@@ -35,23 +35,36 @@ class WindowTranscriber:
         self.model = model
         self.tok = tok
         self.decoder = Decoder(model, tok, cancel)
+        self.encoder_batch = 8 if model.device == "cuda" else 1
 
     def transcribe_batch(
         self, windows: list[WindowAudio], opts: DecodingOptions, word_timestamps: bool = True
     ) -> tuple[list[Segment], list[WindowResult]]:
-        mel = np.stack([log_mel(w.audio, self.model.n_mels) for w in windows])
-        cross_k, cross_v = self.model.encode(mel)
-        results = self.decoder.decode(cross_k, cross_v, opts, [w.duration for w in windows])
+        cross = self._encode(windows)
+        results = self.decoder.decode(cross, opts, [w.duration for w in windows])
         keep = [i for i, r in enumerate(results) if not self._is_silence(r, opts)]
         words: dict[int, list[Word]] = {}
         if word_timestamps and keep:
             words = self._align(
-                [windows[i] for i in keep], [results[i] for i in keep], cross_k[:, keep], cross_v[:, keep], keep
+                [windows[i] for i in keep],
+                [results[i] for i in keep],
+                cross if len(keep) == len(windows) else select_windows(cross, keep),
+                keep,
             )
         segments: list[Segment] = []
         for i in keep:
             segments.extend(self._segments(windows[i], results[i], words.get(i)))
         return segments, results
+
+    def _encode(self, windows: list[WindowAudio]) -> list[np.ndarray]:
+        """Encode windows a few at a time: the encoder's attention over 1500 positions needs
+        ~150 MB per window, and on a CPU a bigger batch is no faster."""
+        step = self.encoder_batch
+        parts = []
+        for i in range(0, len(windows), step):
+            mel = np.stack([log_mel(w.audio, self.model.n_mels) for w in windows[i : i + step]])
+            parts.append(self.model.encode(mel))
+        return concat_windows(parts)
 
     @staticmethod
     def _is_silence(r: WindowResult, opts: DecodingOptions) -> bool:
@@ -63,7 +76,7 @@ class WindowTranscriber:
             and (opts.log_prob_threshold is None or r.avg_logprob < opts.log_prob_threshold)
         )
 
-    def _align(self, windows, results, cross_k, cross_v, ids) -> dict[int, list[Word]]:
+    def _align(self, windows, results, cross, ids) -> dict[int, list[Word]]:
         tok = self.tok
         sot = tok.sot_sequence(results[0].language)
         prefix = [*sot, tok.no_timestamps]
@@ -72,8 +85,8 @@ class WindowTranscriber:
         rows = np.full((len(texts), len(prefix) + longest + 1), tok.eot, dtype=np.int64)
         for i, t in enumerate(texts):
             rows[i, : len(prefix) + len(t)] = prefix + t
-        self_k, self_v = self.model.empty_cache(len(texts))
-        _, _, _, align = self.model.step(rows, self_k, self_v, cross_k, cross_v, np.arange(len(texts)))
+        n = len(texts)
+        _, align, _ = self.model.step(rows, np.arange(n), self.model.empty_cache(n), cross)
         out: dict[int, list[Word]] = {}
         for j, (w, r, text) in enumerate(zip(windows, results, texts)):
             probs = [float(np.exp(lp)) for t, lp in zip(r.tokens, r.token_logprobs) if t < tok.eot]
@@ -88,6 +101,8 @@ class WindowTranscriber:
     def _segments(self, window: WindowAudio, r: WindowResult, words: list[Word] | None) -> list[Segment]:
         """Split a window's tokens at timestamp pairs; times become absolute."""
         tok = self.tok
+        if not any(t >= tok.timestamp_begin for t in r.tokens):
+            return self._segments_from_words(window, r, words)
         ts0 = tok.timestamp_begin
         pieces: list[tuple[float, float, list[int]]] = []
         start: float | None = None
@@ -145,3 +160,38 @@ class WindowTranscriber:
                 )
             )
         return segments
+
+    # Segments when decoding ran without timestamp tokens: cut at sentence ends and pauses.
+    MAX_SEGMENT_SECONDS = 15.0
+    PAUSE_SECONDS = 1.0
+    SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+
+    def _segments_from_words(self, window: WindowAudio, r: WindowResult, words: list[Word] | None) -> list[Segment]:
+        text = self.tok.decode([t for t in r.tokens if t < self.tok.eot]).strip()
+        if not text:
+            return []
+        extra = dict(
+            avg_logprob=r.avg_logprob,
+            compression_ratio=r.compression_ratio,
+            no_speech_prob=r.no_speech_prob,
+            temperature=r.temperature,
+        )
+        if not words:
+            return [Segment(start=window.start, end=window.start + window.duration, text=text, **extra)]
+        groups: list[list[Word]] = [[]]
+        for w in words:
+            cur = groups[-1]
+            if cur:
+                pause = w.start - cur[-1].end
+                long = w.end - cur[0].start > self.MAX_SEGMENT_SECONDS
+                sentence = cur[-1].word.strip().endswith(self.SENTENCE_END) and len(cur) >= 3
+                if pause > self.PAUSE_SECONDS or long or sentence:
+                    groups.append([])
+            groups[-1].append(w)
+        no_space = r.language in ("zh", "ja", "th", "lo", "my", "yue")
+        out = []
+        for g in groups:
+            seg_text = ("".join(w.word for w in g)).strip() if not no_space else "".join(w.word.strip() for w in g)
+            if seg_text:
+                out.append(Segment(start=g[0].start, end=max(g[-1].end, g[0].start), text=seg_text, words=g, **extra))
+        return out

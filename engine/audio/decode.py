@@ -88,9 +88,8 @@ def _check_file(path: str | os.PathLike[str]) -> Path:
             raise AudioError(f"'{p}' is a folder, not an audio file — choose a file inside it.")
         size = p.stat().st_size
     except OSError as exc:
-        raise AudioError(
-            f"Cannot open '{p}': {exc.strerror or exc} — check the path and permissions."
-        ) from None
+        why = exc.strerror or exc
+        raise AudioError(f"Cannot open '{p}': {why} — check the path and permissions.") from None
     if size == 0:
         raise AudioError(f"'{p.name}' is empty (0 bytes) — choose a file that contains a recording.")
     if not os.access(p, os.R_OK):
@@ -99,9 +98,8 @@ def _check_file(path: str | os.PathLike[str]) -> Path:
 
 
 def _not_audio(path: Path) -> AudioError:
-    return AudioError(
-        f"Cannot read '{path.name}' as audio: it is not an audio or video file (supported: {SUPPORTED})."
-    )
+    what = f"Cannot read '{path.name}' as audio: it is not an audio or video file"
+    return AudioError(f"{what} (supported: {SUPPORTED}).")
 
 
 def _no_samples(path: Path) -> AudioError:

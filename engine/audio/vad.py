@@ -41,6 +41,7 @@ FRAME_SECONDS = FRAME / SAMPLE_RATE
 
 _SEQUENCE_MODEL = "silero_vad_16k_sequence.onnx"
 _FRAME_MODEL = "silero_vad.onnx"
+_Region = tuple[float, float]  # (start_s, end_s)
 _MAX_FRAMES_PER_CALL = 1024  # bounds the (frames, 576) input to ~2.4 MB
 
 _MISSING = "Voice activity model not found: install the 'silero-vad' package (pip install silero-vad)."
@@ -125,9 +126,9 @@ class VadStream:
         self.frames_done = 0  # model steps processed
         self.samples_in = 0  # samples pushed
         self.speech_seconds = 0.0
-        self.max_frames = (
-            max(2, int(max_speech_s / FRAME_SECONDS)) if max_speech_s and max_speech_s > 0 else None
-        )
+        self.max_frames: int | None = None  # region length (frames) at which a region is cut
+        if max_speech_s and max_speech_s > 0:
+            self.max_frames = max(2, int(max_speech_s / FRAME_SECONDS))
         # Region state, in frames.
         self.triggered = False
         self.start = 0
@@ -227,9 +228,7 @@ class VadStream:
         self.start = cut
         return [region] if region else []
 
-    def _close(
-        self, start: int, end: int, pad_end: bool, limit: float | None = None
-    ) -> tuple[float, float] | None:
+    def _close(self, start: int, end: int, pad_end: bool, limit: float | None = None) -> _Region | None:
         """Pad a finished region (frames) and convert it to seconds; None if too short."""
         if end - start < self.vad.min_speech_frames:
             return None
@@ -318,9 +317,8 @@ class SileroVAD:
             return session, True
         if names == {"input", "state", "sr"}:
             return session, False
-        raise ModelError(
-            f"'{path.name}' is not a Silero VAD model this app understands (inputs: {sorted(names)})."
-        )
+        what = f"'{path.name}' is not a Silero VAD model this app understands"
+        raise ModelError(f"{what} (inputs: {sorted(names)}).")
 
     def stream(self, max_speech_s: float | None = None) -> VadStream:
         """A fresh stream to push blocks into (``max_speech_s`` overrides the default)."""

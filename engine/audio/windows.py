@@ -221,10 +221,11 @@ class WindowSource:
     def _speech_windows(self, vad: SileroVAD) -> Iterator[tuple[Window, np.ndarray]]:
         # Regions are cut before they outgrow a window, so the open region (and so the
         # buffer) stays bounded even on hours of uninterrupted sound.
-        limit = self.max_seconds - 2 * self.pad
+        limit = max(self.max_seconds - 2 * self.pad, self.max_seconds / 2)
         max_speech = min(vad.max_speech_s or limit, limit)
         stream = vad.stream(max_speech_s=max_speech)
-        planner = WindowPlanner(self.max_seconds, self.max_gap, self.pad, self.meta.duration)
+        # The header duration can be wrong (recorder crashed, odd muxer); the decoded end is set below.
+        planner = WindowPlanner(self.max_seconds, self.max_gap, self.pad)
         buf = _Buffer()
 
         def emit(windows: list[Window]) -> Iterator[tuple[Window, np.ndarray]]:

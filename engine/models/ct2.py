@@ -33,8 +33,7 @@ class _Reader:
     def take(self, n: int) -> memoryview:
         if self.pos + n > len(self.data):
             raise ModelError(
-                f"Model file '{self.path}' is truncated or corrupt. Delete it so it is rebuilt, "
-                "or reinstall the model."
+                f"Model file '{self.path}' is truncated or corrupt. Delete it so it is rebuilt, or reinstall the model."
             )
         out = self.data[self.pos : self.pos + n]
         self.pos += n
