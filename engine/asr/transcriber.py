@@ -22,6 +22,8 @@ SAMPLES_PER_POSITION = 320  # 20 ms per encoder position
 class WindowAudio:
     start: float  # absolute start of the window in the file (s)
     audio: np.ndarray  # 16 kHz mono float32, at most 30 s
+    speech: tuple[tuple[float, float], ...] = ()  # VAD speech regions inside (absolute s)
+    retries: int = 0  # how many times this stretch was already re-read after an early stop
 
     @property
     def duration(self) -> float:
@@ -36,6 +38,7 @@ class WindowTranscriber:
         self.tok = tok
         self.decoder = Decoder(model, tok, cancel)
         self.encoder_batch = 8 if model.device == "cuda" else 1
+        self.remainders: list[WindowAudio] = []  # stretches to read again, set by transcribe_batch
 
     def transcribe_batch(
         self, windows: list[WindowAudio], opts: DecodingOptions, word_timestamps: bool = True
@@ -52,9 +55,37 @@ class WindowTranscriber:
                 keep,
             )
         segments: list[Segment] = []
+        self.remainders = []
         for i in keep:
-            segments.extend(self._segments(windows[i], results[i], words.get(i)))
+            segs = self._segments(windows[i], results[i], words.get(i))
+            segments.extend(segs)
+            rest = self._untranscribed_tail(windows[i], segs)
+            if rest is not None:
+                self.remainders.append(rest)
         return segments, results
+
+    # Whisper sometimes ends a window early (an end-of-text after a pause) and never reads the
+    # rest. With no sequential seek to catch it, speech the VAD found after the last word is
+    # read again as a window of its own.
+    TAIL_SPEECH_SECONDS = 1.0
+    MAX_RETRIES = 2
+
+    def _untranscribed_tail(self, window: WindowAudio, segs: list[Segment]) -> WindowAudio | None:
+        if not window.speech or window.retries >= self.MAX_RETRIES:
+            return None
+        words = [w for s in segs for w in s.words]
+        if not words:
+            return None
+        last = words[-1].end
+        after = [(max(s, last + 0.3), e) for s, e in window.speech if e > last + 0.3]
+        if sum(e - s for s, e in after) < self.TAIL_SPEECH_SECONDS:
+            return None
+        cut = max(last, after[0][0] - 0.3)
+        offset = int(round((cut - window.start) * SAMPLE_RATE))
+        if offset <= 0 or offset >= len(window.audio) - SAMPLE_RATE:
+            return None
+        speech = tuple((max(s, cut), e) for s, e in window.speech if e > cut)
+        return WindowAudio(window.start + offset / SAMPLE_RATE, window.audio[offset:], speech, window.retries + 1)
 
     def _encode(self, windows: list[WindowAudio]) -> list[np.ndarray]:
         """Encode windows a few at a time: the encoder's attention over 1500 positions needs
