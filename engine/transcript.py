@@ -87,7 +87,9 @@ class Transcript:
 
     @property
     def text(self) -> str:
-        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+        """All segment texts in order; no spaces between segments in Chinese/Japanese/Thai."""
+        sep = "" if (self.language or "") in ("zh", "yue", "ja", "th", "lo", "my") else " "
+        return sep.join(s.text.strip() for s in self.segments if s.text.strip())
 
     def to_dict(self) -> dict[str, Any]:
         d = {

@@ -97,9 +97,8 @@ class WindowTranscriber:
             parts.append(self.model.encode(mel))
         return concat_windows(parts)
 
-    @staticmethod
-    def _is_silence(r: WindowResult, opts: DecodingOptions) -> bool:
-        if not any(t < 50257 for t in r.tokens):  # nothing but timestamps
+    def _is_silence(self, r: WindowResult, opts: DecodingOptions) -> bool:
+        if not any(t < self.tok.eot for t in r.tokens):  # nothing but timestamps
             return True
         return (
             opts.no_speech_threshold is not None
