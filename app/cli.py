@@ -60,7 +60,7 @@ class _Bar:
         self.bar = None
         self.label = ""
 
-    def update(self, label: str, fraction: float, total: float = 100.0, unit: str = "%") -> None:
+    def update(self, label: str, fraction: float, total: float = 100.0, unit: str = "%", note: str = "") -> None:
         if self.quiet:
             return
         from tqdm import tqdm
@@ -68,9 +68,11 @@ class _Bar:
         if self.bar is None or label != self.label:
             self.close()
             self.label = label
-            fmt = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} " + unit + " [{elapsed}<{remaining}]"
+            fmt = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} " + unit + " [{elapsed}<{remaining}{postfix}]"
             self.bar = tqdm(total=total, desc=label, file=sys.stderr, bar_format=fmt, leave=True)
         self.bar.n = min(total, fraction * total)
+        if note:
+            self.bar.set_postfix_str(note, refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
@@ -115,7 +117,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
             args.device,
             args.precision,
             args.threads,
-            progress=lambda p: bar.update(p.message or "Preparing model", p.fraction),
+            progress=lambda p: bar.update("Preparing model (first use only)", p.fraction, note=p.message),
         )
     except MinutesError as e:
         bar.close()
