@@ -244,3 +244,35 @@ def test_chinese_cer_is_low(transcriber, data_dir):
         refs.append(keep(ref))
         hyps.append(keep(text))
     assert jiwer.cer(refs, hyps) <= 0.08
+
+
+# Greedy tokens of CTranslate2 4.8.5 (float32, faster-whisper 1.2.1 features, suppress_blank, the
+# model's suppress list, max initial timestamp 1 s) on jfk.wav, dumped by bench/ct2_tokens.py.
+CT2_JFK_TOKENS = [
+    50364, 400, 370, 452, 7177, 6280, 1029, 406, 437, 428, 1941, 393, 360, 337, 291, 11, 50744,
+    50744, 1029, 437, 291, 393, 360, 337, 428, 1941, 13, 50894,
+]
+
+
+def test_tokens_match_ctranslate2_on_the_same_features():
+    """Same weights, same features, same rules: our ONNX graphs give CTranslate2's exact tokens."""
+    from engine.asr.decoding import Decoder, DecodingOptions
+    from engine.asr.export import ensure_exported
+    from engine.asr.runtime import OnnxWhisper
+    from engine.asr.tokenizer import Tokenizer
+
+    audio = load_audio(DEMO_AUDIO)
+    mel = log_mel(audio)
+    mel[:, len(audio) // 160 :] = 0.0  # faster-whisper pads its features with zeros after the audio
+    src = store.resolve()
+    model = OnnxWhisper(ensure_exported(src, "fp32"), "fp32", "cpu", threads=2)
+    decoder = Decoder(model, Tokenizer(src.tokenizer))
+    opts = DecodingOptions(language="en", beam_size=1, temperatures=(0.0,))
+    assert decoder.decode(model.encode(mel[None]), opts, [11.0])[0].tokens == CT2_JFK_TOKENS
+
+
+def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(transcriber):
+    opts = TranscribeOptions(language="en", initial_prompt="Inaugural address, 1961.", hotwords="Americans")
+    t = transcriber.transcribe(DEMO_AUDIO, opts)
+    assert words_of(t.text) == words_of(JFK)
+    assert "1961" not in t.text and "Inaugural" not in t.text
