@@ -62,6 +62,15 @@ class MultiHeadAttention(nn.Module):
         b, h, t, d = x.shape
         return x.permute(0, 2, 1, 3).reshape(b, t, h * d)
 
+    def forward(self, x: Tensor, xa: Tensor | None = None, mask: Tensor | None = None) -> Tensor:
+        """Full-sequence attention (self when ``xa`` is None, else over the audio)."""
+        src = x if xa is None else xa
+        q, k, v = self.heads(self.query(x)), self.heads(self.key(src)), self.heads(self.value(src))
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+        if mask is not None:
+            scores = scores + mask
+        return self.out(self.merge(torch.softmax(scores, dim=-1) @ v))
+
 
 class ResidualAttentionBlock(nn.Module):
     def __init__(self, n_state: int, n_head: int, cross_attention: bool = False):
@@ -90,11 +99,7 @@ class AudioEncoder(nn.Module):
         x = F.gelu(self.conv2(x))
         x = x.permute(0, 2, 1) + self.positional_embedding
         for blk in self.blocks:
-            a = blk.attn
-            h = blk.attn_ln(x)
-            q, k, v = a.heads(a.query(h)), a.heads(a.key(h)), a.heads(a.value(h))
-            w = torch.softmax((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]), dim=-1)
-            x = x + a.out(a.merge(w @ v))
+            x = x + blk.attn(blk.attn_ln(x))
             x = x + blk.mlp(blk.mlp_ln(x))
         return self.ln_post(x)
 
@@ -115,16 +120,8 @@ class TextDecoder(nn.Module):
         x = self.token_embedding(tokens) + self.positional_embedding[:t]
         mask = torch.full((t, t), float("-inf"), device=tokens.device).triu_(1)
         for blk in self.blocks:
-            a = blk.attn
-            h = blk.attn_ln(x)
-            q, k, v = a.heads(a.query(h)), a.heads(a.key(h)), a.heads(a.value(h))
-            w = torch.softmax((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + mask, dim=-1)
-            x = x + a.out(a.merge(w @ v))
-            c = blk.cross_attn
-            h = blk.cross_attn_ln(x)
-            q, k, v = c.heads(c.query(h)), c.heads(c.key(xa)), c.heads(c.value(xa))
-            w = torch.softmax((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]), dim=-1)
-            x = x + c.out(c.merge(w @ v))
+            x = x + blk.attn(blk.attn_ln(x), mask=mask)
+            x = x + blk.cross_attn(blk.cross_attn_ln(x), xa)
             x = x + blk.mlp(blk.mlp_ln(x))
         x = self.ln(x)
         return x @ self.token_embedding.weight.T
