@@ -143,3 +143,14 @@ def test_cuda_without_a_gpu_says_so():
 
 def test_unknown_format():
     assert_one_line_error(run_cli(str(DEMO_AUDIO), "-f", "docx"), "docx")
+
+
+def test_transcription_imports_no_torch_and_no_qt(transcriber):
+    """ONNX files are the runtime format: once exported, transcribing needs neither torch nor Qt."""
+    code = (
+        "import sys; from engine.pipeline import Transcriber; from resources import DEMO_AUDIO; "
+        "t = Transcriber(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
+        "print('fellow' in text, 'torch' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False", "False"], out.stderr
