@@ -276,3 +276,33 @@ def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(transcriber
     t = transcriber.transcribe(DEMO_AUDIO, opts)
     assert words_of(t.text) == words_of(JFK)
     assert "1961" not in t.text and "Inaugural" not in t.text
+
+
+def test_device_binding_path_gives_the_same_transcript(transcriber, monkeypatch):
+    """The IO-binding path that keeps caches on the GPU, run here on the CPU provider."""
+    from engine.pipeline import Transcriber
+
+    monkeypatch.setenv("MINUTES_IO_BINDING", "1")
+    bound = Transcriber(device="cpu", precision="int8", threads=2)
+    assert bound.model.bind
+    opts = TranscribeOptions(language="en")
+    a = bound.transcribe(DEMO_AUDIO, opts)
+    b = transcriber.transcribe(DEMO_AUDIO, opts)
+    assert a.text == b.text
+    assert [w.start for s in a.segments for w in s.words] == [w.start for s in b.segments for w in s.words]
+
+
+@pytest.mark.slow
+def test_fp16_export_for_cuda_decodes_correctly():
+    """fp16 is the CUDA precision; its export must decode right (checked on the CPU provider)."""
+    from engine.asr.decoding import Decoder, DecodingOptions
+    from engine.asr.export import ensure_exported
+    from engine.asr.runtime import OnnxWhisper
+    from engine.asr.tokenizer import Tokenizer
+
+    src = store.resolve()
+    model = OnnxWhisper(ensure_exported(src, "fp16"), "fp16", "cpu", threads=2)
+    decoder = Decoder(model, Tokenizer(src.tokenizer))
+    opts = DecodingOptions(language="en", beam_size=5, without_timestamps=True)
+    result = decoder.decode(model.encode(log_mel(load_audio(DEMO_AUDIO))[None]), opts, [11.0])[0]
+    assert words_of(decoder.tok.decode(result.tokens)) == words_of(JFK)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.asr.runtime import OnnxWhisper, select_windows
+from engine.asr.runtime import OnnxWhisper, n_windows, select_windows
 from engine.asr.tokenizer import Tokenizer
 
 NEG_INF = -np.inf
@@ -158,7 +158,7 @@ class Decoder:
     # -- entry point -----------------------------------------------------------------------
     def decode(self, cross: list[np.ndarray], opts: DecodingOptions, durations: list[float]) -> list[WindowResult]:
         """Decode W encoded windows; windows failing the quality checks are retried hotter."""
-        w = cross[0].shape[0]
+        w = n_windows(cross)
         results: list[WindowResult | None] = [None] * w
         todo = list(range(w))
         language_info = None
@@ -193,7 +193,7 @@ class Decoder:
     # -- one pass at one temperature -------------------------------------------------------
     def _decode_once(self, cross, opts: DecodingOptions, temperature: float, durations, language_info, ids):
         m, tok = self.model, self.tok
-        w = cross[0].shape[0]
+        w = n_windows(cross)
         prompt = self.prompt_tokens(opts)
         # Step A: [prompt..., SOT] -> no-speech probability and language scores at SOT.
         first = np.array([[*prompt, tok.sot]] * w, dtype=np.int64)

@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -129,6 +130,7 @@ class OnnxWhisper:
         names = [f"{kind}_{i}" for i in range(self.n_layer) for kind in ("k", "v")]
         self._self_names = [f"self_{n}" for n in names]
         self._cross_names = [f"cross_{n}" for n in names]
+        self._new_names = [f"new_self_{n}" for n in names]
         used = self.decoder.get_providers()[0]
         self.device = "cuda" if used == "CUDAExecutionProvider" else "cpu"
         if device == "cuda" and self.device != "cuda":
@@ -136,11 +138,26 @@ class OnnxWhisper:
                 "CUDA was requested but its libraries could not be loaded (CUDA 13 and cuDNN 9 are needed); "
                 "use --device cpu, or install them."
             )
+        # On CUDA, keep caches on the GPU between steps (IO binding). MINUTES_IO_BINDING=1 runs the
+        # same path on the CPU provider, which is how it is tested on machines without a GPU.
+        self.bind = self.device == "cuda" or os.environ.get("MINUTES_IO_BINDING") == "1"
+        self.bind_device = "cuda" if self.device == "cuda" else "cpu"
         log.info("ASR on %s (%s), precision %s, %d threads", self.device, used, precision, opts.intra_op_num_threads)
 
-    def encode(self, mel: np.ndarray) -> list[np.ndarray]:
-        """Cross-attention keys/values for W windows: [k_0, v_0, k_1, v_1, ...], windows first."""
-        return self.encoder.run(None, {"mel": mel.astype(self.dtype, copy=False)})
+    def encode(self, mel: np.ndarray) -> list:
+        """Cross-attention keys/values for W windows: [k_0, v_0, k_1, v_1, ...], windows first.
+
+        With device binding the tensors stay where the model runs (OrtValues on the GPU).
+        """
+        mel = mel.astype(self.dtype, copy=False)
+        if not self.bind:
+            return self.encoder.run(None, {"mel": mel})
+        binding = self.encoder.io_binding()
+        binding.bind_cpu_input("mel", mel)
+        for name in self._cross_names:
+            binding.bind_output(name, self.bind_device)
+        self.encoder.run_with_iobinding(binding)
+        return binding.get_outputs()
 
     def empty_cache(self, rows: int) -> list[np.ndarray]:
         H, D = self.n_head, self.head_dim
@@ -150,24 +167,54 @@ class OnnxWhisper:
         return out
 
     def step(
-        self, tokens: np.ndarray, reorder: np.ndarray, self_cache: list[np.ndarray], cross: list[np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        self, tokens: np.ndarray, reorder: np.ndarray, self_cache: list, cross: list
+    ) -> tuple[np.ndarray, Any, list]:
         """One decoder call: (last-position logits [B, V], alignment weights, new self cache).
 
         ``reorder[j]`` is the row of ``self_cache`` that new row j continues.
         """
-        feed = {"tokens": tokens.astype(np.int64, copy=False), "reorder": reorder.astype(np.int64, copy=False)}
-        feed.update(zip(self._self_names, self_cache))
-        feed.update(zip(self._cross_names, cross))
-        logits, align, *cache = self.decoder.run(None, feed)
-        return logits.astype(np.float32, copy=False), align, cache
+        tokens = tokens.astype(np.int64, copy=False)
+        reorder = reorder.astype(np.int64, copy=False)
+        if not self.bind:
+            feed = {"tokens": tokens, "reorder": reorder}
+            feed.update(zip(self._self_names, self_cache))
+            feed.update(zip(self._cross_names, cross))
+            logits, align, *cache = self.decoder.run(None, feed)
+            return logits.astype(np.float32, copy=False), align, cache
+        # Caches never leave the device: only tokens go in and logits come out each step.
+        binding = self.decoder.io_binding()
+        binding.bind_cpu_input("tokens", tokens)
+        binding.bind_cpu_input("reorder", reorder)
+        for name, value in zip(self._self_names + self._cross_names, [*self_cache, *cross]):
+            if isinstance(value, np.ndarray):
+                binding.bind_cpu_input(name, value)
+            else:
+                binding.bind_ortvalue_input(name, value)
+        binding.bind_output("logits", "cpu")
+        binding.bind_output("align", self.bind_device)
+        for name in self._new_names:
+            binding.bind_output(name, self.bind_device)
+        self.decoder.run_with_iobinding(binding)
+        logits, align, *cache = binding.get_outputs()
+        return logits.numpy().astype(np.float32, copy=False), align, cache
 
 
-def select_windows(cross: list[np.ndarray], idx: list[int]) -> list[np.ndarray]:
-    return [np.ascontiguousarray(c[idx]) for c in cross]
+def to_numpy(x) -> np.ndarray:
+    """A tensor from either path (numpy, or an OrtValue kept on the device) as numpy."""
+    return x if isinstance(x, np.ndarray) else x.numpy()
 
 
-def concat_windows(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
+def n_windows(cross: list) -> int:
+    c = cross[0]
+    return c.shape[0] if isinstance(c, np.ndarray) else c.shape()[0]
+
+
+def select_windows(cross: list, idx: list[int]) -> list[np.ndarray]:
+    """Keep some windows (rare: fallback and alignment of a subset); device tensors come back to host."""
+    return [np.ascontiguousarray(to_numpy(c)[idx]) for c in cross]
+
+
+def concat_windows(parts: list[list]) -> list:
     if len(parts) == 1:
         return parts[0]
-    return [np.concatenate(cs, axis=0) for cs in zip(*parts)]
+    return [np.concatenate([to_numpy(c) for c in cs], axis=0) for cs in zip(*parts)]

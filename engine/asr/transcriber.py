@@ -11,7 +11,7 @@ import numpy as np
 from engine.asr.alignment import align_words
 from engine.asr.decoding import Decoder, DecodingOptions, WindowResult
 from engine.asr.features import SAMPLE_RATE, log_mel
-from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows
+from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows, to_numpy
 from engine.asr.tokenizer import Tokenizer
 from engine.transcript import Segment, Word
 
@@ -117,6 +117,7 @@ class WindowTranscriber:
             rows[i, : len(prefix) + len(t)] = prefix + t
         n = len(texts)
         _, align, _ = self.model.step(rows, np.arange(n), self.model.empty_cache(n), cross)
+        align = to_numpy(align)
         out: dict[int, list[Word]] = {}
         for j, (w, r, text) in enumerate(zip(windows, results, texts)):
             probs = [float(np.exp(lp)) for t, lp in zip(r.tokens, r.token_logprobs) if t < tok.eot]
