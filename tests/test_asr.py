@@ -76,7 +76,7 @@ def test_onnx_runtime_gives_the_torch_models_text_on_jfk(transcriber, precision)
     model = OnnxWhisper(ensure_exported(src, precision), precision, "cpu", threads=2)
     decoder = Decoder(model, tok)
     opts = DecodingOptions(language="en", beam_size=1, without_timestamps=True, temperatures=(0.0,))
-    result = decoder.decode(model.encode(mel[None]), opts, [11.0])[0]
+    result = decoder.decode(model.encode(mel[None]), opts)[0]
     onnx_text = tok.decode(result.tokens)
     if precision == "fp32":
         assert onnx_text == torch_text
@@ -249,8 +249,34 @@ def test_chinese_cer_is_low(transcriber, data_dir):
 # Greedy tokens of CTranslate2 4.8.5 (float32, faster-whisper 1.2.1 features, suppress_blank, the
 # model's suppress list, max initial timestamp 1 s) on jfk.wav, dumped by bench/ct2_tokens.py.
 CT2_JFK_TOKENS = [
-    50364, 400, 370, 452, 7177, 6280, 1029, 406, 437, 428, 1941, 393, 360, 337, 291, 11, 50744,
-    50744, 1029, 437, 291, 393, 360, 337, 428, 1941, 13, 50894,
+    50364,
+    400,
+    370,
+    452,
+    7177,
+    6280,
+    1029,
+    406,
+    437,
+    428,
+    1941,
+    393,
+    360,
+    337,
+    291,
+    11,
+    50744,
+    50744,
+    1029,
+    437,
+    291,
+    393,
+    360,
+    337,
+    428,
+    1941,
+    13,
+    50894,
 ]
 
 
@@ -268,7 +294,7 @@ def test_tokens_match_ctranslate2_on_the_same_features():
     model = OnnxWhisper(ensure_exported(src, "fp32"), "fp32", "cpu", threads=2)
     decoder = Decoder(model, Tokenizer(src.tokenizer))
     opts = DecodingOptions(language="en", beam_size=1, temperatures=(0.0,))
-    assert decoder.decode(model.encode(mel[None]), opts, [11.0])[0].tokens == CT2_JFK_TOKENS
+    assert decoder.decode(model.encode(mel[None]), opts)[0].tokens == CT2_JFK_TOKENS
 
 
 def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(transcriber):
@@ -304,5 +330,5 @@ def test_fp16_export_for_cuda_decodes_correctly():
     model = OnnxWhisper(ensure_exported(src, "fp16"), "fp16", "cpu", threads=2)
     decoder = Decoder(model, Tokenizer(src.tokenizer))
     opts = DecodingOptions(language="en", beam_size=5, without_timestamps=True)
-    result = decoder.decode(model.encode(log_mel(load_audio(DEMO_AUDIO))[None]), opts, [11.0])[0]
+    result = decoder.decode(model.encode(log_mel(load_audio(DEMO_AUDIO))[None]), opts)[0]
     assert words_of(decoder.tok.decode(result.tokens)) == words_of(JFK)

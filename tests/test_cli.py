@@ -19,7 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "transcribe", *args, "--threads", "2", "--device", "cpu"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -118,8 +122,9 @@ def test_corrupt_packaged_model_cache_is_rebuilt(tmp_path):
     target.mkdir(parents=True)
     (target / "model.bin").write_bytes(b"\0" * 1000)
     code = "from engine.models import store; print(store.resolve().path.joinpath('model.bin').stat().st_size)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                         env={**os.environ, **env}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env={**os.environ, **env}, timeout=120
+    )
     assert out.stdout.strip() == "145217532", out.stderr
 
 
@@ -136,7 +141,10 @@ def test_cuda_without_a_gpu_says_so():
         pytest.skip("this machine has an NVIDIA GPU")
     proc = subprocess.run(
         [sys.executable, "-m", "app.cli", "transcribe", str(DEMO_AUDIO), "--device", "cuda"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert_one_line_error(proc, "CUDA", "--device cpu")
 

@@ -21,9 +21,7 @@ EN_1 = (
 )
 EN_2 = "Right, most of it was the staging cluster that nobody turned off."
 EN_3 = "Okay, I'll shut it down today."
-ZH_WORDS = (
-    "我们 今天 讨论 一下 预算 问题， 上个 季度 的 云 服务 费用 超出 了 计划， 大家 有 什么 想法 吗？".split()
-)
+ZH_WORDS = "我们 今天 讨论 一下 预算 问题， 上个 季度 的 云 服务 费用 超出 了 计划， 大家 有 什么 想法 吗？".split()
 ZH = "".join(ZH_WORDS)
 
 
@@ -38,9 +36,7 @@ def whisper_words(text: str, start: float, end: float) -> list[Word]:
 
 
 def make_transcript() -> Transcript:
-    zh_words = [
-        Word(round(30 + i * 0.3, 3), round(30 + i * 0.3 + 0.25, 3), w, 0.88) for i, w in enumerate(ZH_WORDS)
-    ]
+    zh_words = [Word(round(30 + i * 0.3, 3), round(30 + i * 0.3 + 0.25, 3), w, 0.88) for i, w in enumerate(ZH_WORDS)]
     return Transcript(
         audio=AudioInfo(path="meeting.wav", duration=60.0, sample_rate=16000),
         language="en",
@@ -255,9 +251,7 @@ def test_destination_is_a_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("failing", ["replace", "fsync"])
-def test_failed_write_keeps_the_previous_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
-) -> None:
+def test_failed_write_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
     dest = tmp_path / "m.srt"
     dest.write_text("the good old file", encoding="utf-8")
 
@@ -267,9 +261,7 @@ def test_failed_write_keeps_the_previous_file(
     monkeypatch.setattr(os, failing, full)
     with pytest.raises(MinutesError) as e:
         export.write(make_transcript(), "srt", dest)
-    assert (
-        str(e.value) == f"Cannot write '{dest}': the disk is full. Choose another folder or free some space."
-    )
+    assert str(e.value) == f"Cannot write '{dest}': the disk is full. Choose another folder or free some space."
     assert dest.read_text(encoding="utf-8") == "the good old file"
     assert [p.name for p in tmp_path.iterdir()] == ["m.srt"], "no temp file left behind"
 

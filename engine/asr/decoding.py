@@ -77,7 +77,7 @@ class TimestampRules:
     """Whisper's timestamp grammar: pairs, monotonic, a timestamp first, a forced timestamp
     when timestamps together are likelier than any text token."""
 
-    def __init__(self, tok: Tokenizer, sample_begin: int, max_initial: int | None):
+    def __init__(self, tok: Tokenizer, max_initial: int | None):
         self.tok = tok
         self.ts = tok.timestamp_begin
         self.max_initial = max_initial
@@ -156,7 +156,7 @@ class Decoder:
         return np.array(sorted(i for i in ids if i < self.vocab), dtype=np.int64)
 
     # -- entry point -----------------------------------------------------------------------
-    def decode(self, cross: list[np.ndarray], opts: DecodingOptions, durations: list[float]) -> list[WindowResult]:
+    def decode(self, cross: list, opts: DecodingOptions) -> list[WindowResult]:
         """Decode W encoded windows; windows failing the quality checks are retried hotter."""
         w = n_windows(cross)
         results: list[WindowResult | None] = [None] * w
@@ -164,9 +164,7 @@ class Decoder:
         language_info = None
         for temperature in opts.temperatures:
             sub = cross if len(todo) == w else select_windows(cross, todo)
-            out, language_info = self._decode_once(
-                sub, opts, temperature, [durations[i] for i in todo], language_info, todo
-            )
+            out, language_info = self._decode_once(sub, opts, temperature, language_info, todo)
             retry = []
             for i, res in zip(todo, out):
                 results[i] = res
@@ -191,7 +189,7 @@ class Decoder:
         return opts.log_prob_threshold is not None and res.avg_logprob < opts.log_prob_threshold
 
     # -- one pass at one temperature -------------------------------------------------------
-    def _decode_once(self, cross, opts: DecodingOptions, temperature: float, durations, language_info, ids):
+    def _decode_once(self, cross, opts: DecodingOptions, temperature: float, language_info, ids):
         m, tok = self.model, self.tok
         w = n_windows(cross)
         prompt = self.prompt_tokens(opts)
@@ -265,7 +263,7 @@ class Decoder:
         if opts.without_timestamps:
             return None
         max_initial = round(opts.max_initial_timestamp / 0.02) if opts.max_initial_timestamp is not None else None
-        return TimestampRules(self.tok, 0, max_initial)
+        return TimestampRules(self.tok, max_initial)
 
     def _step(self, state: _Batch, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
         self.cancel()

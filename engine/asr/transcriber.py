@@ -44,7 +44,7 @@ class WindowTranscriber:
         self, windows: list[WindowAudio], opts: DecodingOptions, word_timestamps: bool = True
     ) -> tuple[list[Segment], list[WindowResult]]:
         cross = self._encode(windows)
-        results = self.decoder.decode(cross, opts, [w.duration for w in windows])
+        results = self.decoder.decode(cross, opts)
         keep = [i for i, r in enumerate(results) if not self._is_silence(r, opts)]
         words: dict[int, list[Word]] = {}
         if word_timestamps and keep:

@@ -92,9 +92,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
                 pass
             raise
     except OSError as exc:
-        raise MinutesError(
-            f"Cannot write '{path}': {_reason(exc)}. Choose another folder or free some space."
-        ) from exc
+        raise MinutesError(f"Cannot write '{path}': {_reason(exc)}. Choose another folder or free some space.") from exc
     return path
 
 
