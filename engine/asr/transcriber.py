@@ -123,10 +123,11 @@ class WindowTranscriber:
             probs = [float(np.exp(lp)) for t, lp in zip(r.tokens, r.token_logprobs) if t < tok.eot]
             n_pos = min(self.model.n_audio_ctx, math.ceil(len(w.audio) / SAMPLES_PER_POSITION))
             aligned = align_words(tok, text, probs, align[j], len(prefix) - 1, n_pos, r.language)
-            out[ids[j]] = [
+            words = [
                 Word(start=w.start + a.start, end=w.start + a.end, word=a.word, probability=a.probability)
                 for a in aligned
             ]
+            out[ids[j]] = fit_words_to_speech(words, w.speech)
         return out
 
     def _segments(self, window: WindowAudio, r: WindowResult, words: list[Word] | None) -> list[Segment]:
@@ -226,3 +227,29 @@ class WindowTranscriber:
             if seg_text:
                 out.append(Segment(start=g[0].start, end=max(g[-1].end, g[0].start), text=seg_text, words=g, **extra))
         return out
+
+
+def fit_words_to_speech(words: list[Word], speech: tuple[tuple[float, float], ...]) -> list[Word]:
+    """Keep word times out of silence.
+
+    The alignment path starts at the window's first frame, so a first word after a pause
+    absorbs the silence before it ("Hello." lasting 7 s). A word that ends inside a VAD speech
+    region started inside it too; without VAD regions, overlong words are cut to a plausible
+    length, as Whisper's own word-timing code does.
+    """
+    if not words:
+        return words
+    durations = sorted(w.end - w.start for w in words if w.end > w.start)
+    median = min(0.7, durations[len(durations) // 2]) if durations else 0.7
+    longest = max(2 * median, 0.5)
+    for i, w in enumerate(words):
+        region = next(((s, e) for s, e in speech if s <= w.end + 0.02 and e >= w.start), None)
+        if region is not None:
+            w.start = max(w.start, region[0])
+            w.end = min(w.end, region[1]) if w.end > region[1] + 0.3 else w.end
+        if w.end - w.start > longest:
+            after_pause = i == 0 or w.start - words[i - 1].end > 0.2 or region is not None
+            if after_pause:
+                w.start = max(w.start, w.end - longest)
+        w.end = max(w.end, w.start)
+    return words
