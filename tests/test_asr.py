@@ -332,3 +332,11 @@ def test_fp16_export_for_cuda_decodes_correctly():
     opts = DecodingOptions(language="en", beam_size=5, without_timestamps=True)
     result = decoder.decode(model.encode(log_mel(load_audio(DEMO_AUDIO))[None]), opts)[0]
     assert words_of(decoder.tok.decode(result.tokens)) == words_of(JFK)
+
+
+def test_first_word_after_silence_starts_with_the_speech(transcriber, data_dir):
+    """pyannote's sample opens with 6.7 s of silence (RTTM): "Hello" must not start at 0 s."""
+    t = transcriber.transcribe(data_dir / "diarization" / "pyannote_sample" / "sample.wav")
+    first = t.segments[0].words[0]
+    assert 6.2 < first.start < 7.2, first
+    assert first.end - first.start < 1.5
