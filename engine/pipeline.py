@@ -152,20 +152,23 @@ class Transcriber:
         if progress:
             progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
         pending: list[WindowAudio] = []  # early-stopped stretches to read again
+        reached = 0.0
         for batch in _batches(source, opts.batch_size, pending):
             check_cancel()
-            found, results = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
-            pending.extend(worker.remainders)
-            if language is None and results:
-                language = results[0].language
+            done = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
+            found = done.segments
+            pending.extend(done.remainders)
+            if language is None and done.results:
+                language = done.results[0].language
                 decoding = replace(decoding, language=language)  # one language per file
                 log.info("Detected language: %s", language)
             if language in ("zh", "yue"):
                 _convert_chinese(found, opts.chinese)
             segments.extend(found)
             if progress:
-                end = batch[-1].start + batch[-1].duration
-                progress(Progress("transcribe", min(1.0, end / duration) if duration else 1.0, "", found))
+                # a batch of re-read stretches only may end earlier than the last one: never go back
+                reached = max(reached, batch[-1].start + batch[-1].duration)
+                progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
         segments.sort(key=lambda s: s.start)
         if progress:
             progress(Progress("done", 1.0, "Done"))

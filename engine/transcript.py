@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+# Languages written without spaces between words: words and segments are joined with "".
+NO_SPACE_LANGUAGES = frozenset({"zh", "yue", "ja", "th", "lo", "my"})
 
 
 def _num(x: Any, ndigits: int) -> float:
@@ -88,7 +90,7 @@ class Transcript:
     @property
     def text(self) -> str:
         """All segment texts in order; no spaces between segments in Chinese/Japanese/Thai."""
-        sep = "" if (self.language or "") in ("zh", "yue", "ja", "th", "lo", "my") else " "
+        sep = "" if self.language in NO_SPACE_LANGUAGES else " "
         return sep.join(s.text.strip() for s in self.segments if s.text.strip())
 
     def to_dict(self) -> dict[str, Any]:

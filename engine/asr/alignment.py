@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.asr.tokenizer import Tokenizer
+from engine.transcript import NO_SPACE_LANGUAGES
 
 SECONDS_PER_POSITION = 0.02  # one encoder position = 20 ms
 PREPEND_PUNCT = "\"'“¿([{-"
 APPEND_PUNCT = "\"'.。,，!！?？:：”)]}、"
-NO_SPACE_LANGUAGES = {"zh", "ja", "th", "lo", "my", "yue"}
 
 
 @dataclass

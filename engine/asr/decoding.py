@@ -53,9 +53,14 @@ class WindowResult:
     language: str
     language_probs: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def is_silence(self) -> bool:
-        return not self.tokens
+
+def is_silence(res: WindowResult, opts: DecodingOptions) -> bool:
+    """Whisper's no-speech rule: the model said "no speech" and its text is unsure."""
+    return (
+        opts.no_speech_threshold is not None
+        and res.no_speech_prob > opts.no_speech_threshold
+        and (opts.log_prob_threshold is None or res.avg_logprob < opts.log_prob_threshold)
+    )
 
 
 def compression_ratio(text: str) -> float:
@@ -111,6 +116,30 @@ class TimestampRules:
         rows = np.nonzero(stamp > text_max)[0]
         if len(rows):
             logprobs[rows, :ts] = NEG_INF
+
+
+class LogitFilter:
+    """Everything that shapes the next-token distribution, built once per decoding pass."""
+
+    def __init__(self, suppress: np.ndarray, blank: list[int], rules: TimestampRules | None):
+        self.suppress = suppress
+        self.blank = blank  # suppressed at the first sampled position only
+        self.rules = rules
+
+    def __call__(self, logits: np.ndarray, seqs: list[list[int]]) -> np.ndarray:
+        """Log-probabilities [R, V] with forbidden tokens at -inf."""
+        logits = logits.copy()
+        logits[:, self.suppress] = NEG_INF
+        if self.blank:
+            first = [r for r, s in enumerate(seqs) if not s]
+            if first:
+                logits[np.ix_(first, self.blank)] = NEG_INF
+        if self.rules is not None:
+            self.rules.apply(logits, seqs)
+        lp = log_softmax(logits)
+        if self.rules is not None:
+            self.rules.force(lp)
+        return lp
 
 
 @dataclass
@@ -177,12 +206,7 @@ class Decoder:
 
     @staticmethod
     def _needs_fallback(res: WindowResult, opts: DecodingOptions) -> bool:
-        if (
-            opts.no_speech_threshold is not None
-            and res.no_speech_prob > opts.no_speech_threshold
-            and opts.log_prob_threshold is not None
-            and res.avg_logprob < opts.log_prob_threshold
-        ):
+        if is_silence(res, opts):
             return False  # silence: keep, it will be dropped
         if opts.compression_ratio_threshold is not None and res.compression_ratio > opts.compression_ratio_threshold:
             return True
@@ -221,10 +245,13 @@ class Decoder:
         max_len = opts.sample_len or (m.n_text_ctx // 2)
         max_len = min(max_len, m.n_text_ctx - sample_begin)
         state = _Batch(cross, cache)
+        filt = self.logit_filter(opts)
         if temperature == 0.0:
-            seqs, seq_lps, sums = self._beam_search(state, logits, opts, max(1, opts.beam_size), max_len)
+            seqs, seq_lps, sums = self._beam_search(state, logits, filt, opts, max(1, opts.beam_size), max_len)
         else:
-            seqs, seq_lps, sums = self._sample(state, logits, opts, temperature, max(1, opts.best_of), max_len, ids)
+            seqs, seq_lps, sums = self._sample(
+                state, logits, filt, opts, temperature, max(1, opts.best_of), max_len, ids
+            )
         out = []
         for i in range(w):
             toks = seqs[i]
@@ -244,38 +271,25 @@ class Decoder:
             )
         return out, language_info
 
-    def _filter(self, logits: np.ndarray, seqs: list[list[int]], opts: DecodingOptions, rules) -> np.ndarray:
-        logits = logits.copy()
-        logits[:, self.suppress] = NEG_INF
-        if opts.suppress_blank:
-            first = [r for r, s in enumerate(seqs) if not s]
-            if first:
-                blank = self.tok.encode(" ")
-                logits[np.ix_(first, [*blank, self.tok.eot])] = NEG_INF
-        if rules is not None:
-            rules.apply(logits, seqs)
-        lp = log_softmax(logits)
-        if rules is not None:
-            rules.force(lp)
-        return lp
-
-    def _rules(self, opts: DecodingOptions) -> TimestampRules | None:
-        if opts.without_timestamps:
-            return None
-        max_initial = round(opts.max_initial_timestamp / 0.02) if opts.max_initial_timestamp is not None else None
-        return TimestampRules(self.tok, max_initial)
+    def logit_filter(self, opts: DecodingOptions) -> LogitFilter:
+        rules = None
+        if not opts.without_timestamps:
+            max_initial = opts.max_initial_timestamp
+            rules = TimestampRules(self.tok, round(max_initial / 0.02) if max_initial is not None else None)
+        blank = [*self.tok.encode(" "), self.tok.eot] if opts.suppress_blank else []
+        return LogitFilter(self.suppress_list(opts), blank, rules)
 
     def _step(self, state: _Batch, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
         self.cancel()
         logits, _, state.cache = self.model.step(tokens[:, None], reorder, state.cache, state.cross)
         return logits
 
-    def _beam_search(self, state: _Batch, logits: np.ndarray, opts: DecodingOptions, k: int, max_len: int):
+    def _beam_search(
+        self, state: _Batch, logits: np.ndarray, filt: LogitFilter, opts: DecodingOptions, k: int, max_len: int
+    ):
         """Beam search with per-window finished lists (OpenAI-style ranking by mean log-prob)."""
         tok = self.tok
         w = logits.shape[0]
-        self.suppress = self.suppress_list(opts)
-        rules = self._rules(opts)
         need = max(1, round(k * opts.patience))
         # Rows r = window * k + beam. Start: one live beam per window (others -inf).
         seqs: list[list[int]] = [[] for _ in range(w * k)]
@@ -287,7 +301,7 @@ class Decoder:
         finished: list[list[tuple[float, list[int], list[float]]]] = [[] for _ in range(w)]
         done = np.zeros(w, dtype=bool)
         for _ in range(max_len):
-            lp = self._filter(logits, seqs, opts, rules)
+            lp = filt(logits, seqs)
             cand = score[:, None] + lp  # [R, V]
             new_seqs, new_lps, new_score, src = [], [], np.full(w * k, NEG_INF), np.zeros(w * k, dtype=np.int64)
             # top k+1 per row, then top per window across its rows
@@ -355,13 +369,21 @@ class Decoder:
             return logprob / length
         return logprob / (((5 + length) / 6) ** penalty)
 
-    def _sample(self, state: _Batch, logits, opts: DecodingOptions, temperature: float, n: int, max_len: int, ids):
+    def _sample(
+        self,
+        state: _Batch,
+        logits,
+        filt: LogitFilter,
+        opts: DecodingOptions,
+        temperature: float,
+        n: int,
+        max_len: int,
+        ids,
+    ):
         """Temperature sampling, best_of candidates per window, best by mean log-prob."""
         tok = self.tok
         w = logits.shape[0]
         rng = np.random.default_rng(opts.seed + 7919 * int(temperature * 100) + sum(ids))
-        self.suppress = self.suppress_list(opts)
-        rules = self._rules(opts)
         rows = w * n
         seqs: list[list[int]] = [[] for _ in range(rows)]
         lps: list[list[float]] = [[] for _ in range(rows)]
@@ -370,7 +392,7 @@ class Decoder:
         logits = logits[np.repeat(np.arange(w), n)]
         reorder = np.repeat(np.arange(w), n)
         for _ in range(max_len):
-            lp = self._filter(logits, seqs, opts, rules)
+            lp = filt(logits, seqs)
             p = np.exp(log_softmax(lp / temperature))
             p = np.nan_to_num(p)
             cum = np.cumsum(p, axis=-1)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.asr.alignment import align_words
-from engine.asr.decoding import Decoder, DecodingOptions, WindowResult
+from engine.asr.decoding import Decoder, DecodingOptions, WindowResult, is_silence
 from engine.asr.features import SAMPLE_RATE, log_mel
 from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows, to_numpy
 from engine.asr.tokenizer import Tokenizer
-from engine.transcript import Segment, Word
+from engine.transcript import NO_SPACE_LANGUAGES, Segment, Word
 
 SAMPLES_PER_POSITION = 320  # 20 ms per encoder position
 
@@ -30,6 +30,13 @@ class WindowAudio:
         return len(self.audio) / SAMPLE_RATE
 
 
+@dataclass
+class BatchOutput:
+    segments: list[Segment]
+    results: list[WindowResult]
+    remainders: list[WindowAudio]  # speech left after an early end-of-text: read it again
+
+
 class WindowTranscriber:
     """Runs a batch of windows through encoder, decoder and word alignment."""
 
@@ -38,11 +45,10 @@ class WindowTranscriber:
         self.tok = tok
         self.decoder = Decoder(model, tok, cancel)
         self.encoder_batch = 8 if model.device == "cuda" else 1
-        self.remainders: list[WindowAudio] = []  # stretches to read again, set by transcribe_batch
 
     def transcribe_batch(
         self, windows: list[WindowAudio], opts: DecodingOptions, word_timestamps: bool = True
-    ) -> tuple[list[Segment], list[WindowResult]]:
+    ) -> BatchOutput:
         cross = self._encode(windows)
         results = self.decoder.decode(cross, opts)
         keep = [i for i, r in enumerate(results) if not self._is_silence(r, opts)]
@@ -54,15 +60,14 @@ class WindowTranscriber:
                 cross if len(keep) == len(windows) else select_windows(cross, keep),
                 keep,
             )
-        segments: list[Segment] = []
-        self.remainders = []
+        out = BatchOutput([], results, [])
         for i in keep:
             segs = self._segments(windows[i], results[i], words.get(i))
-            segments.extend(segs)
+            out.segments.extend(segs)
             rest = self._untranscribed_tail(windows[i], segs)
             if rest is not None:
-                self.remainders.append(rest)
-        return segments, results
+                out.remainders.append(rest)
+        return out
 
     # Whisper sometimes ends a window early (an end-of-text after a pause) and never reads the
     # rest. With no sequential seek to catch it, speech the VAD found after the last word is
@@ -98,13 +103,8 @@ class WindowTranscriber:
         return concat_windows(parts)
 
     def _is_silence(self, r: WindowResult, opts: DecodingOptions) -> bool:
-        if not any(t < self.tok.eot for t in r.tokens):  # nothing but timestamps
-            return True
-        return (
-            opts.no_speech_threshold is not None
-            and r.no_speech_prob > opts.no_speech_threshold
-            and (opts.log_prob_threshold is None or r.avg_logprob < opts.log_prob_threshold)
-        )
+        no_text = not any(t < self.tok.eot for t in r.tokens)  # nothing but timestamps
+        return no_text or is_silence(r, opts)
 
     def _align(self, windows, results, cross, ids) -> dict[int, list[Word]]:
         tok = self.tok
@@ -220,7 +220,7 @@ class WindowTranscriber:
                 if pause > self.PAUSE_SECONDS or long or sentence:
                     groups.append([])
             groups[-1].append(w)
-        no_space = r.language in ("zh", "ja", "th", "lo", "my", "yue")
+        no_space = r.language in NO_SPACE_LANGUAGES
         out = []
         for g in groups:
             seg_text = ("".join(w.word for w in g)).strip() if not no_space else "".join(w.word.strip() for w in g)
