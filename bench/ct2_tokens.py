@@ -20,8 +20,6 @@ Usage: .venv-fw/bin/python bench/ct2_tokens.py WAV [WAV ...] [--language en] [--
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -36,9 +34,9 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens
 
 if __package__:
-    from .fw_model import resolve_model_dir
+    from .fw_model import resolve_model_dir, write_json
 else:  # run as a script: bench/ is on sys.path
-    from fw_model import resolve_model_dir
+    from fw_model import resolve_model_dir, write_json
 
 SAMPLE_RATE = 16_000
 WINDOW_FRAMES = 3000
@@ -165,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     result = dump_tokens(
         args.wavs, model_dir, args.language, args.compute_type, args.threads, args.features_out
     )
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
+    write_json(result, args.out)
     return 0
 
 

