@@ -325,3 +325,20 @@ def test_random_transcripts_keep_the_subtitle_rules() -> None:
         assert re.sub(r"\s", "", shown) == re.sub(
             r"\s", "", "".join(s.text for s in sorted(segs, key=lambda s: s.start))
         )
+
+
+def test_rttm_one_line_per_speaker_turn() -> None:
+    from engine.export import render
+    from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
+
+    t = Transcript(
+        AudioInfo("my meeting.wav", 4.0),
+        "en",
+        ModelInfo("m", "int8", "cpu"),
+        segments=[Segment(0.0, 1.0, "hi", "S1"), Segment(1.2, 2.0, "there", "S1"), Segment(2.5, 3.5, "yes", "S2")],
+    )
+    lines = render(t, "rttm").splitlines()
+    assert [ln.split() for ln in lines] == [
+        ["SPEAKER", "my_meeting", "1", "0.000", "2.000", "<NA>", "<NA>", "S1", "<NA>", "<NA>"],
+        ["SPEAKER", "my_meeting", "1", "2.500", "1.000", "<NA>", "<NA>", "S2", "<NA>", "<NA>"],
+    ]

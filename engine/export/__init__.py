@@ -1,4 +1,4 @@
-"""Writing transcripts out: JSON, plain text, SRT and WebVTT.
+"""Writing transcripts out: JSON, plain text, SRT, WebVTT and RTTM.
 
 One entry point for the CLI and the GUI, so both report the same errors and both write
 files atomically: a failed export never leaves a half-written file nor destroys the good
@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import MinutesError
-from engine.export import json_writer, srt, txt, vtt
+from engine.export import json_writer, rttm, srt, txt, vtt
 from engine.transcript import Transcript
 
-FORMATS = ("json", "txt", "srt", "vtt")
+FORMATS = ("json", "txt", "srt", "vtt", "rttm")
 
 _RENDERERS: dict[str, Callable[..., str]] = {
     "json": json_writer.render,
     "txt": txt.render,
     "srt": srt.render,
     "vtt": vtt.render,
+    "rttm": rttm.render,
 }
 
 _REASONS = {

@@ -1,0 +1,43 @@
+"""RTTM export: who spoke when, in the NIST format diarization scorers read.
+
+One ``SPEAKER`` line per speaker turn: consecutive segments of one speaker with a short gap
+between them are one turn, as a human annotator would mark them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from engine.transcript import Transcript
+
+MERGE_GAP = 0.5  # seconds of silence within one speaker's turn
+
+
+def _uri(transcript: Transcript) -> str:
+    # The file id may not contain spaces: the format is whitespace-separated.
+    stem = Path(transcript.audio.path).stem or "audio"
+    return re.sub(r"\s+", "_", stem)
+
+
+def turns(transcript: Transcript, merge_gap: float = MERGE_GAP) -> list[tuple[float, float, str]]:
+    """(start, end, speaker id) per turn, in time order; segments without a speaker are left out."""
+    out: list[tuple[float, float, str]] = []
+    for seg in sorted(transcript.segments, key=lambda s: s.start):
+        if seg.speaker is None or seg.end <= seg.start:
+            continue
+        if out and out[-1][2] == seg.speaker and seg.start - out[-1][1] <= merge_gap:
+            out[-1] = (out[-1][0], max(out[-1][1], seg.end), seg.speaker)
+        else:
+            out.append((seg.start, seg.end, seg.speaker))
+    return out
+
+
+def render(transcript: Transcript) -> str:
+    """RTTM lines; speaker names are written as ids (names may contain spaces)."""
+    uri = _uri(transcript)
+    lines = [
+        f"SPEAKER {uri} 1 {start:.3f} {end - start:.3f} <NA> <NA> {spk} <NA> <NA>"
+        for start, end, spk in turns(transcript)
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
