@@ -100,7 +100,7 @@ _ZH_STOP = {
 
 _SENT_END = re.compile(r"(?<=[.!?。！？])\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9][A-Za-z0-9'’]*")
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9][A-Za-z0-9'’]*(?:-[A-Za-z0-9'’]+)*")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,13 +169,15 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if _CJK.match(piece):
             out += [(t, t) for t in _zh_terms(piece)]
             continue
-        low = piece.lower().replace("’", "'").strip("'")
-        if len(low) < 3 or low in _STOP or low.isdigit():
-            continue
-        term = stem(low)
-        if term in _STOP or len(term) < 3:
-            continue
-        out.append((term, low))
+        whole = piece.lower().replace("’", "'")
+        for part in whole.split("-"):  # "on-call" meets "on call"; it is shown as said
+            low = part.strip("'")
+            if len(low) < 3 or low in _STOP or low.isdigit():
+                continue
+            term = stem(low)
+            if term in _STOP or len(term) < 3:
+                continue
+            out.append((term, whole if "-" in whole else low))
     return out
 
 
@@ -286,7 +288,12 @@ def keywords_of(
             continue
         used |= terms
         sep = "" if all(_CJK.match(t) for t in key.split()) else " "
-        out.append(sep.join(forms.get(t, t) for t in key.split()))
+        shown: list[str] = []
+        for t in key.split():
+            form = forms.get(t, t)
+            if not shown or shown[-1] != form:  # both halves of "sign-on" show as one
+                shown.append(form)
+        out.append(sep.join(shown))
         if len(out) >= limit:
             break
     return out

@@ -37,6 +37,8 @@ class TranscribeOptions:
     initial_prompt: str | None = None
     hotwords: str | None = None
     chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
+    chapters: bool = True  # find chapters (engine/chapters.py)
+    keywords: str | list[str] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     # Timestamp tokens let Whisper end a window early when its last words are cut; batched
     # windows are never re-read from that point, so segments come from word times instead.
@@ -170,6 +172,11 @@ class Transcriber:
                 reached = max(reached, batch[-1].start + batch[-1].duration)
                 progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
         segments.sort(key=lambda s: s.start)
+        chapters = []
+        if opts.chapters:
+            from engine.chapters import find_chapters
+
+            chapters = find_chapters(segments, language, opts.keywords, duration)
         if progress:
             progress(Progress("done", 1.0, "Done"))
         return Transcript(
@@ -177,6 +184,7 @@ class Transcriber:
             language=language,
             model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
             segments=segments,
+            chapters=chapters,
         )
 
 
