@@ -213,7 +213,8 @@ def titles_right(ref: dict, found: list, duration: float) -> float:
     ok = 0
     for i, topic in enumerate(topics):
         t0, t1 = topic["start"], topics[i + 1]["start"] if i + 1 < len(topics) else duration
-        cover = sum(max(0.0, min(t1, c.end) - max(t0, c.start)) for c in found if c.title == agenda_title(ref, i))
+        mine = [c for c in found if c.title.lower() == agenda_title(ref, i).lower()]
+        cover = sum(max(0.0, min(t1, c.end) - max(t0, c.start)) for c in mine)
         ok += cover > (t1 - t0) / 2
     return ok / len(topics)
 

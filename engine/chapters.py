@@ -411,7 +411,8 @@ def parse_agenda(keywords: str | Sequence[str] | Sequence[Sequence[str]] | None)
             if not found and w.strip():  # a stop word such as "time" as the whole item: keep it
                 found = [stem(w.lower())] if not _CJK.search(w) else [w]
             terms += [t for t in found if t not in terms]
-        items.append(AgendaItem(words[0], terms))
+        title = words[0][:1].upper() + words[0][1:]  # a heading, as typed otherwise ("GPU cluster")
+        items.append(AgendaItem(title, terms))
     return items
 
 

@@ -75,7 +75,7 @@ def parse_cues(text: str, sep: str) -> list[tuple[float, float, list[str]]]:
 
 
 def strip_label(line: str) -> str:
-    return re.sub(r"^(Speaker \d: |<v Speaker \d>)", "", line)
+    return re.sub(r"^(\[Speaker \d\] |<v Speaker \d>)|</v>$", "", line)
 
 
 def check_cues(cues: list[tuple[float, float, list[str]]], tr: Transcript) -> None:
@@ -85,7 +85,7 @@ def check_cues(cues: list[tuple[float, float, list[str]]], tr: Transcript) -> No
         assert end - start <= 7.0 + 1e-9
         assert 1 <= len(lines) <= 2
         for line in lines:
-            visible = re.sub(r"^<v [^>]*>", "", line)  # a voice tag is markup, not shown text
+            visible = re.sub(r"^<v [^>]*>|</v>$", "", line)  # a voice tag is markup, not shown text
             assert 0 < len(visible) <= 42, line
             assert line == line.strip() and "  " not in line
         prev_end = end
@@ -103,10 +103,10 @@ def test_srt_cues_are_readable_subtitles(tmp_path: Path) -> None:
     check_cues(cues, tr)
     assert len(cues) >= 5, "the 11.5 s segment is split, not shown whole"
     first_lines = [lines[0] for _, _, lines in cues]
-    assert first_lines[0].startswith("Speaker 1: Let's")
-    assert sum(line.startswith("Speaker 2: ") for line in first_lines) == 1, "same speaker: no repeated label"
+    assert first_lines[0].startswith("[Speaker 1] Let's")
+    assert sum(line.startswith("[Speaker 2] ") for line in first_lines) == 1, "same speaker: no repeated label"
     zh_cues = [c for c in cues if "预算" in "".join(c[2]) or "想法" in "".join(c[2])]
-    assert zh_cues[0][2][0].startswith("Speaker 1: "), "the speaker changed back"
+    assert zh_cues[0][2][0].startswith("[Speaker 1] "), "the speaker changed back"
     assert all(" " not in strip_label(line) for c in zh_cues for line in c[2]), "no spaces inside Chinese"
     assert zh_cues[0][0] == pytest.approx(30.0) and zh_cues[-1][1] <= 36.0
 
@@ -114,7 +114,7 @@ def test_srt_cues_are_readable_subtitles(tmp_path: Path) -> None:
 def test_cues_break_after_punctuation() -> None:
     cues = parse_cues(export.render(make_transcript(), "srt"), ",")
     english = [line for _, _, lines in cues[:3] for line in lines]
-    assert english[0] == "Speaker 1: Let's start with the budget."
+    assert english[0] == "[Speaker 1] Let's start with the budget."
 
 
 def test_vtt_header_separators_and_voice_tags() -> None:
@@ -123,7 +123,11 @@ def test_vtt_header_separators_and_voice_tags() -> None:
     assert text.startswith("WEBVTT\n\n")
     assert "," not in re.findall(r"^.* --> .*$", text, re.M)[0]
     check_cues(parse_cues(text, "."), tr)
-    assert text.count("<v Speaker 1>") == 2 and text.count("<v Speaker 2>") == 1
+    cues = parse_cues(text, ".")
+    voices = [re.match(r"<v ([^>]+)>", lines[0]).group(1) for _, _, lines in cues]
+    assert voices[0] == "Speaker 1" and set(voices) == {"Speaker 1", "Speaker 2"}, "every cue names its voice"
+    assert all(lines[-1].endswith("</v>") for _, _, lines in cues)
+    assert text.count("<v ") == len(cues) == text.count("</v>")
 
 
 def test_vtt_escapes_markup() -> None:
@@ -226,7 +230,7 @@ def test_utf8_on_disk(tmp_path: Path) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(MinutesError) as e:
         export.render(make_transcript(), "xyz")
-    assert str(e.value) == "Unknown output format 'xyz': choose from json, txt, srt, vtt, rttm."
+    assert str(e.value) == "Unknown output format 'xyz': choose from json, txt, srt, vtt, rttm, docx."
     assert export.render(make_transcript(), "SRT") == export.render(make_transcript(), "srt")
 
 
@@ -319,7 +323,7 @@ def test_random_transcripts_keep_the_subtitle_rules() -> None:
         prev_end = 0.0
         for start, end, lines in cues:
             assert prev_end <= start < end and end - start <= 7.0 + 1e-9
-            assert 1 <= len(lines) <= 2 and all(0 < len(re.sub(r"^<v [^>]*>", "", x)) <= 42 for x in lines)
+            assert 1 <= len(lines) <= 2 and all(0 < len(re.sub(r"^<v [^>]*>|</v>$", "", x)) <= 42 for x in lines)
             prev_end = end
         shown = "".join(strip_label(x) for _, _, lines in cues for x in lines)
         assert re.sub(r"\s", "", shown) == re.sub(

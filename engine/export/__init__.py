@@ -1,4 +1,4 @@
-"""Writing transcripts out: JSON, plain text, SRT, WebVTT and RTTM.
+"""Writing transcripts out: JSON, plain text, SRT, WebVTT, RTTM and Word (.docx).
 
 One entry point for the CLI and the GUI, so both report the same errors and both write
 files atomically: a failed export never leaves a half-written file nor destroys the good
@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import MinutesError
-from engine.export import json_writer, rttm, srt, txt, vtt
+from engine.export import docx, json_writer, rttm, srt, txt, vtt
 from engine.transcript import Transcript
 
-FORMATS = ("json", "txt", "srt", "vtt", "rttm")
+FORMATS = ("json", "txt", "srt", "vtt", "rttm", "docx")
 
-_RENDERERS: dict[str, Callable[..., str]] = {
+_RENDERERS: dict[str, Callable[..., str | bytes]] = {
     "json": json_writer.render,
     "txt": txt.render,
     "srt": srt.render,
     "vtt": vtt.render,
     "rttm": rttm.render,
+    "docx": docx.render,  # bytes: a zip of XML parts
 }
 
 _REASONS = {
@@ -44,17 +45,17 @@ if hasattr(errno, "EDQUOT"):
     _REASONS[errno.EDQUOT] = "the disk quota is full"
 
 
-def _renderer(fmt: str) -> Callable[..., str]:
+def _renderer(fmt: str) -> Callable[..., str | bytes]:
     key = str(fmt).lower().lstrip(".")
     if key not in _RENDERERS:
         raise MinutesError(f"Unknown output format '{fmt}': choose from {', '.join(FORMATS)}.")
     return _RENDERERS[key]
 
 
-def render(transcript: Transcript, fmt: str, **options: Any) -> str:
-    """The transcript as text in ``fmt`` (e.g. for a preview); options go to the format.
+def render(transcript: Transcript, fmt: str, **options: Any) -> str | bytes:
+    """The transcript in ``fmt``: text, or bytes for ``docx``; options go to the format.
 
-    ``txt`` takes ``timestamps=True``.
+    ``txt`` takes ``timestamps=True``; ``docx`` takes ``times``, ``speakers``, ``title``, ``date``.
     """
     return _renderer(fmt)(transcript, **options)
 
@@ -67,7 +68,12 @@ def _reason(exc: OSError) -> str:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 text via a temp file beside ``path`` and a rename, so readers and a crash
+    """Write UTF-8 text atomically (see ``write_bytes_atomic``)."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write via a temp file beside ``path`` and a rename, so readers and a crash
     see either the old file or the complete new one, never a mix."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -78,7 +84,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
         fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(text.encode("utf-8"))
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
             try:  # keep the permissions of the file being replaced
@@ -99,7 +105,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 def write(transcript: Transcript, fmt: str, path: str | os.PathLike[str], **options: Any) -> Path:
     """Export the transcript to ``path`` in ``fmt``; MinutesError says what to do on failure."""
-    return write_text_atomic(path, render(transcript, fmt, **options))
+    data = render(transcript, fmt, **options)
+    if isinstance(data, bytes):
+        return write_bytes_atomic(path, data)
+    return write_text_atomic(path, data)
 
 
-__all__ = ["FORMATS", "render", "write", "write_text_atomic"]
+__all__ = ["FORMATS", "render", "write", "write_bytes_atomic", "write_text_atomic"]

@@ -273,7 +273,7 @@ def build_cues(
 ) -> list[Cue]:
     """The transcript as readable subtitle cues, in order and never overlapping.
 
-    ``label_in_text``: the speaker label is printed in the cue text ("Name: ..."), so it
+    ``label_in_text``: the speaker label is printed in the cue text ("[Name] ..."), so it
     takes room on the first line; WebVTT puts it in a voice tag that takes none.
     """
     names = speaker_names(transcript)
@@ -286,7 +286,7 @@ def build_cues(
         name = _label(names.get(seg.speaker, seg.speaker)) if seg.speaker is not None else None
         label = name is not None and seg.speaker != prev_speaker
         prev_speaker = seg.speaker
-        offset = text_width(name) + 2 if label and label_in_text and name else 0
+        offset = text_width(name) + 3 if label and label_in_text and name else 0  # "[Name] "
         for i, j, lines in _segment_cues(tokens, max_chars, max_seconds, offset):
             cues.append(Cue(tokens[i].start, tokens[j - 1].end, lines, name, label and i == 0))
     return _settle(cues, max_seconds)
@@ -316,11 +316,11 @@ def timestamp(seconds: float, sep: str = ",") -> str:
 
 
 def render(transcript: Transcript) -> str:
-    """SubRip text; the speaker's name leads the first cue of each new speaker turn."""
+    """SubRip text; ``[Name]`` leads the first cue of each new speaker turn."""
     blocks = []
     for n, cue in enumerate(build_cues(transcript, label_in_text=True), 1):
         lines = list(cue.lines)
         if cue.label and cue.speaker:
-            lines[0] = f"{cue.speaker}: {lines[0]}".rstrip()
+            lines[0] = f"[{cue.speaker}] {lines[0]}".rstrip()
         blocks.append(f"{n}\n{timestamp(cue.start)} --> {timestamp(cue.end)}\n" + "\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else ""

@@ -16,11 +16,13 @@ def _escape(text: str) -> str:
 
 
 def render(transcript: Transcript) -> str:
-    """WebVTT text with a voice tag on the first cue of each new speaker turn."""
+    """WebVTT text; every cue of a known speaker is wrapped in a voice span, so a player that
+    styles or names voices can do so for each cue, not only where the speaker changes."""
     blocks = ["WEBVTT"]
     for cue in build_cues(transcript, label_in_text=False):
         lines = [_escape(line) for line in cue.lines]
-        if cue.label and cue.speaker:
+        if cue.speaker:
             lines[0] = f"<v {_escape(cue.speaker)}>{lines[0]}"
+            lines[-1] += "</v>"
         blocks.append(f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n" + "\n".join(lines))
     return "\n\n".join(blocks) + "\n"
