@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transcribe", help="transcribe audio or video files")
     t.add_argument("files", nargs="+", metavar="FILE", help="audio or video files")
     t.add_argument("-o", "--output-dir", metavar="DIR", help="where to write results (default: beside each file)")
-    t.add_argument("-f", "--formats", default="json,txt,srt", help="comma-separated: json,txt,srt,vtt")
+    t.add_argument("-f", "--formats", default="json,txt,srt", help="comma-separated: json,txt,srt,vtt,rttm,docx")
     t.add_argument("--language", default=None, help="language code such as en or zh (default: detect)")
     t.add_argument("--task", choices=["transcribe", "translate"], default="transcribe")
     t.add_argument("--model", default=None, help="'base' (packaged), a model folder, an OpenAI .pt, or a hub id")
@@ -42,9 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--initial-prompt", default=None, help="text that sets style and vocabulary")
     t.add_argument("--hotwords", default=None, help="names and terms to favour, e.g. 'Kubernetes, Anya'")
+    t.add_argument("--keywords", default=None, help="the agenda, for chapters: 'budget; hiring; roadmap'")
+    t.add_argument("--no-chapters", action="store_true", help="do not divide the transcript into chapters")
     t.add_argument("--no-vad", action="store_true", help="decode every 30 s instead of only speech")
     t.add_argument("--no-word-timestamps", action="store_true")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from app.export_cmd import add_parser as add_export_parser
+
+    add_export_parser(sub)
     return p
 
 
@@ -136,6 +141,8 @@ def transcribe_command(args: argparse.Namespace) -> int:
         initial_prompt=args.initial_prompt,
         hotwords=args.hotwords,
         chinese=args.chinese,
+        chapters=not args.no_chapters,
+        keywords=args.keywords,
     )
     for path, duration in inputs:
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
@@ -171,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="minutes: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from app.export_cmd import export_command
+
+        return export_command(args)
     if args.command != "transcribe":
         parser.print_help()
         return EXIT_OK if args.command is None else EXIT_BAD_INPUT

@@ -1,0 +1,98 @@
+"""`minutes export`: write an (edited) transcript JSON out again as Word, subtitles or text,
+without transcribing the audio again.
+
+Chapters in the JSON are kept as they are (the user may have renamed them); ``--keywords``
+or ``--auto-chapters`` find them anew from the text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.errors import MinutesError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    e = sub.add_parser(
+        "export",
+        help="re-export a transcript JSON (e.g. after editing it) to docx, srt, vtt, txt, json or rttm",
+        description="Write a Minutes transcript JSON out again in other formats, without re-transcribing.",
+    )
+    e.add_argument("transcripts", nargs="+", metavar="TRANSCRIPT.json", help="transcripts written by Minutes")
+    e.add_argument("-f", "--formats", default="docx", help="comma-separated: docx,srt,vtt,txt,json,rttm")
+    e.add_argument("-o", "--output-dir", metavar="DIR", help="where to write (default: beside each transcript)")
+    e.add_argument("--keywords", default=None, help="find chapters anew from an agenda: 'budget; hiring; roadmap'")
+    e.add_argument("--auto-chapters", action="store_true", help="find chapters anew without an agenda")
+    e.add_argument("--no-chapters", action="store_true", help="leave chapters out")
+    e.add_argument("--no-times", action="store_true", help="docx/txt: no timestamps")
+    e.add_argument("--no-speakers", action="store_true", help="docx: no speaker names")
+    e.add_argument("--title", default=None, help="docx: document title (default: the recording's name)")
+
+
+def parse_formats(text: str) -> list[str]:
+    """Formats from ``"docx, srt"``; MinutesError names the unknown ones."""
+    from engine.export import FORMATS
+
+    formats = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise MinutesError(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
+    return list(dict.fromkeys(formats))
+
+
+def output_dir(name: str | None) -> Path | None:
+    """The output folder, created if missing; MinutesError when it cannot be."""
+    if not name:
+        return None
+    folder = Path(name)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MinutesError(f"cannot create output folder '{folder}': {e.strerror or e}.") from None
+    return folder
+
+
+def format_options(fmt: str, args: argparse.Namespace) -> dict:
+    if fmt == "docx":
+        return {"times": not args.no_times, "speakers": not args.no_speakers, "title": args.title}
+    if fmt == "txt":
+        return {"timestamps": not args.no_times}
+    return {}
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _fail
+    from engine.chapters import find_chapters
+    from engine.export import write
+    from engine.export.reader import read_transcript
+
+    try:
+        formats = parse_formats(args.formats)
+        out_dir = output_dir(args.output_dir)
+    except MinutesError as e:
+        _fail(str(e))
+        return EXIT_BAD_INPUT
+    status = EXIT_OK
+    for name in args.transcripts:
+        src = Path(name)
+        try:
+            transcript = read_transcript(src)
+            if args.no_chapters:
+                transcript.chapters = []
+            elif args.keywords or args.auto_chapters:
+                transcript.chapters = find_chapters(
+                    transcript.segments, transcript.language, args.keywords, transcript.audio.duration
+                )
+            stem = src.name[: -len(".json")] if src.name.lower().endswith(".json") else src.stem
+            target = out_dir or src.parent
+            written = [
+                write(transcript, fmt, target / f"{stem}.{fmt}", **format_options(fmt, args)) for fmt in formats
+            ]
+        except MinutesError as e:
+            _fail(str(e))
+            status = EXIT_BAD_INPUT
+            continue
+        print(f"minutes: {src.name} -> {', '.join(str(w) for w in written)}", file=sys.stderr)
+    return status
