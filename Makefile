@@ -13,6 +13,8 @@ $(VENV)/.done: pyproject.toml
 	# torch first, so the project's 'torch' requirement is already met and no CUDA build is pulled
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# speaker model: resemblyzer ships the GE2E weights; its own deps (librosa, webrtcvad) are not needed
+	$(PY) -m pip install --quiet --no-deps "resemblyzer==0.1.4"
 	touch $@
 
 # Until the window exists, the main job transcribes the bundled demo recording

@@ -46,7 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-chapters", action="store_true", help="do not divide the transcript into chapters")
     t.add_argument("--no-vad", action="store_true", help="decode every 30 s instead of only speech")
     t.add_argument("--no-word-timestamps", action="store_true")
+    sp = t.add_argument_group("speakers")
+    sp.add_argument("--speakers", type=int, default=None, metavar="N", help="exactly N speakers (default: automatic)")
+    sp.add_argument("--min-speakers", type=int, default=1, metavar="A", help="at least A speakers (default 1)")
+    sp.add_argument("--max-speakers", type=int, default=8, metavar="B", help="at most B speakers (default 8)")
+    sp.add_argument("--no-diarize", action="store_true", help="do not find speakers")
+    sp.add_argument("--no-voice-names", action="store_true", help="do not name speakers from enrolled voices")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from app.cli_voices import add_parser as add_voices_parser
+
+    add_voices_parser(sub)
     from app.export_cmd import add_parser as add_export_parser
 
     add_export_parser(sub)
@@ -86,6 +95,13 @@ class _Bar:
             self.bar = None
 
 
+def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
+    if p.stage == "transcribe":
+        bar.update(label, p.fraction, duration, "s")
+    elif p.stage == "speakers":
+        bar.update(f"{label}: speakers", p.fraction, note=p.message if "skipped" in p.message else "")
+
+
 def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
     from engine.export import FORMATS, write
@@ -96,6 +112,14 @@ def transcribe_command(args: argparse.Namespace) -> int:
     if bad or not formats:
         _fail(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
         return EXIT_BAD_INPUT
+    if not args.no_diarize:
+        from engine.speakers.diarize import DiarizationOptions
+
+        try:
+            DiarizationOptions(args.speakers, args.min_speakers, args.max_speakers).check()
+        except MinutesError as e:
+            _fail(str(e))
+            return EXIT_BAD_INPUT
     out_dir = Path(args.output_dir) if args.output_dir else None
     if out_dir is not None:
         try:
@@ -143,6 +167,11 @@ def transcribe_command(args: argparse.Namespace) -> int:
         chinese=args.chinese,
         chapters=not args.no_chapters,
         keywords=args.keywords,
+        diarize=not args.no_diarize,
+        num_speakers=args.speakers,
+        min_speakers=args.min_speakers,
+        max_speakers=args.max_speakers,
+        recognize_voices=not args.no_voice_names,
     )
     for path, duration in inputs:
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
@@ -151,7 +180,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
             transcript = engine.transcribe(
                 path,
                 options,
-                progress=lambda p, d=duration, lb=label: p.stage == "transcribe" and bar.update(lb, p.fraction, d, "s"),
+                progress=lambda p, d=duration, lb=label: _show_progress(bar, p, lb, d),
             )
             bar.close()
             target = out_dir or path.parent
@@ -182,10 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         from app.export_cmd import export_command
 
         return export_command(args)
-    if args.command != "transcribe":
-        parser.print_help()
-        return EXIT_OK if args.command is None else EXIT_BAD_INPUT
-    return transcribe_command(args)
+    if args.command == "transcribe":
+        return transcribe_command(args)
+    if args.command == "voices":
+        from app.cli_voices import voices_command
+
+        return voices_command(args)
+    parser.print_help()
+    return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

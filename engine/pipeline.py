@@ -19,7 +19,7 @@ from engine.asr.export import ensure_exported
 from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
 from engine.asr.tokenizer import Tokenizer
 from engine.asr.transcriber import WindowAudio, WindowTranscriber
-from engine.errors import Cancelled, DeviceError, MinutesError
+from engine.errors import Cancelled, DeviceError, MinutesError, ModelError
 from engine.models import store
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
@@ -37,6 +37,11 @@ class TranscribeOptions:
     initial_prompt: str | None = None
     hotwords: str | None = None
     chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
+    diarize: bool = True  # find who spoke when (engine/speakers/)
+    num_speakers: int | None = None  # fixed count; None: automatic within [min_speakers, max_speakers]
+    min_speakers: int = 1
+    max_speakers: int = 8
+    recognize_voices: bool = True  # name speakers whose voice matches an enrolled profile
     chapters: bool = True  # find chapters (engine/chapters.py)
     keywords: str | list[str] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -60,7 +65,7 @@ class TranscribeOptions:
 class Progress:
     """What a progress bar or the editor needs: where we are and the text found so far."""
 
-    stage: str  # "model" | "transcribe" | "done"
+    stage: str  # "model" | "transcribe" | "speakers" | "done"
     fraction: float  # 0..1 of the current stage
     message: str = ""
     new_segments: list[Segment] = field(default_factory=list)
@@ -108,6 +113,7 @@ class Transcriber:
         self.tokenizer = Tokenizer(folder / "tokenizer.json")
         self.threads = threads
         self._vad = None
+        self._diarizer = None
 
     @property
     def device(self) -> str:
@@ -140,6 +146,10 @@ class Transcriber:
         opts = options or TranscribeOptions()
         if opts.batch_size < 1 or opts.beam_size < 1:
             raise MinutesError("Batch size and beam size must be at least 1.")
+        if opts.diarize:
+            from engine.speakers.diarize import DiarizationOptions
+
+            DiarizationOptions(opts.num_speakers, opts.min_speakers, opts.max_speakers).check()
 
         def check_cancel() -> None:
             if cancel is not None and cancel.is_set():
@@ -172,6 +182,15 @@ class Transcriber:
                 reached = max(reached, batch[-1].start + batch[-1].duration)
                 progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
         segments.sort(key=lambda s: s.start)
+        transcript = Transcript(
+            audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
+            language=language,
+            model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
+            segments=segments,
+        )
+        if opts.diarize and segments:
+            self._add_speakers(transcript, path, opts, progress, cancel)
+            segments = transcript.segments
         chapters = []
         if opts.chapters:
             from engine.chapters import find_chapters
@@ -179,13 +198,53 @@ class Transcriber:
             chapters = find_chapters(segments, language, opts.keywords, duration)
         if progress:
             progress(Progress("done", 1.0, "Done"))
-        return Transcript(
-            audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
-            language=language,
-            model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
-            segments=segments,
-            chapters=chapters,
+        transcript.chapters = chapters
+        return transcript
+
+    def _get_diarizer(self):
+        if self._diarizer is None:
+            from engine.speakers.diarize import Diarizer
+
+            self._diarizer = Diarizer(threads=self.threads)
+        return self._diarizer
+
+    def _add_speakers(
+        self,
+        transcript: Transcript,
+        path: str | Path,
+        opts: TranscribeOptions,
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Diarize and label every word; without the speaker model, say so and keep the text."""
+        from engine.audio.decode import stream_audio
+        from engine.speakers.assign import apply_speakers
+        from engine.speakers.diarize import DiarizationOptions
+
+        d_opts = DiarizationOptions(
+            num_speakers=opts.num_speakers, min_speakers=opts.min_speakers, max_speakers=opts.max_speakers
         )
+        try:
+            diarizer = self._get_diarizer()
+        except ModelError as e:
+            log.warning("Speakers skipped: %s", e)
+            if progress:
+                progress(Progress("speakers", 1.0, f"Speakers skipped: {e}"))
+            return
+        if progress:
+            progress(Progress("speakers", 0.0, "Finding speakers"))
+        result = diarizer(
+            stream_audio(path),
+            d_opts,
+            cancel,
+            (lambda f: progress(Progress("speakers", f, "Finding speakers"))) if progress else None,
+        )
+        names: dict[int, str] = {}
+        if opts.recognize_voices and result.num_speakers:
+            from engine.speakers.profiles import ProfileStore
+
+            names = ProfileStore().identify(result.centroids)
+        apply_speakers(transcript, result, names)
 
 
 def _batches(source, size: int, pending: list[WindowAudio]) -> Iterator[list[WindowAudio]]:

@@ -1,0 +1,228 @@
+"""Diarization benchmark: DER (pyannote.metrics) and speaker-count accuracy on every shared set with an RTTM.
+
+    .venv/bin/python bench/diarization.py                       # default settings, all sets
+    .venv/bin/python bench/diarization.py --method agglomerative
+    .venv/bin/python bench/diarization.py --sensitivity         # window length x0.5, x1, x1.5
+
+DER is scored with overlap (skip_overlap=False) at collar 0.25 s and 0 s (pyannote's collar is the
+total width removed around each reference boundary), within each file's UEM where one exists.
+Speed is the seconds per minute of audio of the whole diarization: the front end (two VAD passes
+and the mel frames) and the speaker embeddings + clustering + turns, each timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.scoring import data_dir  # noqa: E402
+from engine.audio.decode import load_audio  # noqa: E402
+from engine.speakers.diarize import DiarizationOptions, Diarizer, diarize_features  # noqa: E402
+
+SETS = ["librispeech_turns_synthetic", "pyannote_sample", "ami_pyannote_debug", "picovoice_falcon_3spk"]
+
+
+def load_reference(rttm: Path):
+    from pyannote.core import Annotation, Segment
+
+    ref = Annotation(uri=rttm.stem)
+    for line in rttm.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[0] == "SPEAKER":
+            start, dur = float(f[3]), float(f[4])
+            ref[Segment(start, start + dur)] = f[7]
+    return ref
+
+
+def load_uem(path: Path, duration: float):
+    from pyannote.core import Segment, Timeline
+
+    if not path.exists():
+        return Timeline([Segment(0, duration)])
+    segs = []
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if len(f) >= 4:
+            segs.append(Segment(float(f[2]), float(f[3])))
+    return Timeline(segs)
+
+
+def solo_seconds(ref) -> dict[str, float]:
+    """Seconds each reference speaker talks with nobody else talking."""
+    overlap = ref.get_overlap()
+    out = {}
+    for label in ref.labels():
+        tl = ref.label_timeline(label).support()
+        out[label] = tl.duration() - tl.crop(overlap, mode="intersection").duration() if overlap else tl.duration()
+    return out
+
+
+class Runner:
+    """Caches each file's features (mel frames, speech, segments), so settings compare on equal input."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self.diarizer = Diarizer(threads=threads)
+        self.cache: dict[Path, tuple] = {}
+
+    def prepare(self, wav: Path):
+        if wav not in self.cache:
+            audio = load_audio(wav)
+            t0 = time.perf_counter()
+            mel, speech, segments = self.diarizer.features([audio])
+            self.cache[wav] = (mel, speech, segments, time.perf_counter() - t0, len(audio) / 16000)
+        return self.cache[wav]
+
+    def run(self, wav: Path, opts: DiarizationOptions):
+        from pyannote.core import Annotation, Segment
+
+        mel, speech, segments, feat_s, dur = self.prepare(wav)
+        t0 = time.perf_counter()
+        result = diarize_features(mel, speech, segments, self.diarizer.encoder, opts)
+        took = time.perf_counter() - t0
+        hyp = Annotation(uri=wav.stem)
+        for t in result.turns:
+            hyp[Segment(t.start, t.end)] = f"S{t.speaker + 1}"
+        return hyp, result.num_speakers, took, feat_s, dur
+
+
+def files_of(name: str) -> list[tuple[Path, Path, Path]]:
+    folder = data_dir() / "diarization" / name
+    out = []
+    for rttm in sorted(folder.glob("*.rttm")):
+        wav = rttm.with_suffix(".wav")
+        if wav.exists():
+            out.append((wav, rttm, rttm.with_suffix(".uem")))
+    return out
+
+
+def evaluate(runner: Runner, opts: DiarizationOptions, sets: list[str], verbose: bool = True) -> dict:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    report: dict = {"options": {k: v for k, v in vars(opts).items()}, "sets": {}}
+    total_audio = total_time = total_vad = 0.0
+    for name in sets:
+        der25 = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+        der0 = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+        rows = []
+        for wav, rttm, uem_path in files_of(name):
+            ref = load_reference(rttm)
+            hyp, n_hyp, took, vad_s, dur = runner.run(wav, opts)
+            uem = load_uem(uem_path, dur)
+            d25 = der25(ref, hyp, uem=uem)
+            d0 = der0(ref, hyp, uem=uem)
+            solo = solo_seconds(ref)
+            n_ref = len(ref.labels())
+            rows.append(
+                {
+                    "file": wav.stem,
+                    "minutes": dur / 60,
+                    "ref_speakers": n_ref,
+                    "hyp_speakers": n_hyp,
+                    "count_ok": n_ref == n_hyp,
+                    "all_solo_2s": all(v >= 2.0 for v in solo.values()),
+                    "der_c025": d25,
+                    "der_c0": d0,
+                    "seconds": took,
+                    "vad_seconds": vad_s,
+                }
+            )
+            total_audio += dur
+            total_time += took
+            total_vad += vad_s
+            if verbose:
+                print(
+                    f"  {name:28s} {wav.stem:12s} {dur:6.1f}s ref {n_ref} hyp {n_hyp} "
+                    f"DER {100 * d25:5.1f}% (collar 0: {100 * d0:5.1f}%)  {took:5.2f}s",
+                    flush=True,
+                )
+        report["sets"][name] = {
+            "files": rows,
+            "der_c025": abs(der25),
+            "der_c0": abs(der0),
+            "count_accuracy": float(np.mean([r["count_ok"] for r in rows])) if rows else None,
+            "der_components_c025": {k: float(v) for k, v in der25[:].items()} if rows else {},
+        }
+    eligible = [r for s in report["sets"].values() for r in s["files"] if r["all_solo_2s"]]
+    report["count_accuracy_solo2s"] = float(np.mean([r["count_ok"] for r in eligible])) if eligible else None
+    report["n_solo2s"] = len(eligible)
+    report["seconds_per_minute"] = total_time / (total_audio / 60) if total_audio else None
+    report["vad_seconds_per_minute"] = total_vad / (total_audio / 60) if total_audio else None
+    return report
+
+
+def summary(report: dict, label: str = "") -> str:
+    lines = [f"{label}"] if label else []
+    for name, s in report["sets"].items():
+        comp = s["der_components_c025"]
+        tot = comp.get("total", 0) or 1
+        parts = ", ".join(
+            f"{k.split(' ')[0]} {100 * comp.get(k, 0) / tot:.1f}%"
+            for k in ("missed detection", "false alarm", "confusion")
+        )
+        lines.append(
+            f"{name:28s} DER {100 * s['der_c025']:5.1f}% (collar 0: {100 * s['der_c0']:5.1f}%)  "
+            f"count exact {100 * s['count_accuracy']:.0f}%  [{parts}]"
+        )
+    lines.append(
+        f"count exact on files where every speaker has >= 2 s alone: "
+        f"{100 * (report['count_accuracy_solo2s'] or 0):.0f}% of {report['n_solo2s']}"
+    )
+    lines.append(
+        f"speed: embeddings + clustering {report['seconds_per_minute']:.2f} s per minute of audio "
+        f"+ front end (VAD, mel) {report['vad_seconds_per_minute']:.2f} s/min = "
+        f"{report['seconds_per_minute'] + report['vad_seconds_per_minute']:.2f} s per minute in all"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--method", default=None, help="spectral or agglomerative (default: the engine's)")
+    ap.add_argument("--window", type=float, default=None)
+    ap.add_argument("--hop", type=float, default=None)
+    ap.add_argument("--sensitivity", action="store_true", help="also run window x0.5 and x1.5 (hop scaled alike)")
+    ap.add_argument("--compare", action="store_true", help="run both clustering methods")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", default=str(REPO / "bench" / "out" / "diarization.json"))
+    ap.add_argument("-q", "--quiet", action="store_true")
+    args = ap.parse_args()
+    sets = [s for s in args.sets.split(",") if s]
+    base = DiarizationOptions()
+    if args.method:
+        base = replace(base, method=args.method)
+    if args.window:
+        base = replace(base, window=args.window)
+    if args.hop:
+        base = replace(base, hop=args.hop)
+    runs: list[tuple[str, DiarizationOptions]] = [("default", base)]
+    if args.compare:
+        other = "agglomerative" if base.method == "spectral" else "spectral"
+        runs.append((other, replace(base, method=other)))
+    if args.sensitivity:
+        for f in (0.5, 1.5):
+            runs.append((f"window x{f}", replace(base, window=base.window * f, hop=base.hop * f)))
+    runner = Runner(args.threads)
+    reports = {}
+    for label, opts in runs:
+        print(f"== {label}: method {opts.method}, window {opts.window:.2f} s, hop {opts.hop:.2f} s", flush=True)
+        rep = evaluate(runner, opts, sets, verbose=not args.quiet)
+        reports[label] = rep
+        print(summary(rep), flush=True)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(reports, indent=2, default=float))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Words to speakers: every word gets the speaker talking when it was said.
+
+Segments are split where the speaker changes, so a segment (and a subtitle cue, a Word
+paragraph) always belongs to one person. Speakers are numbered S1, S2, ... in order of first
+appearance in the transcript, and only people who actually say something are listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.speakers.diarize import Diarization
+from engine.transcript import NO_SPACE_LANGUAGES, Segment, Speaker, Transcript, Word
+
+
+def _join(words: list[Word], no_space: bool) -> str:
+    if no_space:
+        return "".join(w.word.strip() for w in words)
+    return "".join(w.word if w.word.startswith(" ") or i == 0 else " " + w.word for i, w in enumerate(words)).strip()
+
+
+def _word_speakers(words: list[Word], diarization: Diarization, fallback: int | None) -> list[int | None]:
+    labels = [diarization.speaker_at(w.start, max(w.end, w.start + 0.01)) for w in words]
+    # a word the diarization did not cover (very short, in a pause) joins its neighbours
+    last = fallback
+    for i, lab in enumerate(labels):
+        if lab is None:
+            nxt = next((x for x in labels[i + 1 :] if x is not None), None)
+            labels[i] = last if last is not None else nxt
+        last = labels[i]
+    return labels
+
+
+def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict[int, str] | None = None) -> None:
+    """Set ``segment.speaker`` on every segment (splitting at speaker changes) and ``transcript.speakers``.
+
+    ``names``: display names for some clusters (e.g. recognised voice profiles); the rest are
+    called "Speaker N".
+    """
+    no_space = transcript.language in NO_SPACE_LANGUAGES
+    out: list[Segment] = []
+    for seg in transcript.segments:
+        if not seg.words:
+            seg.speaker = diarization.speaker_at(seg.start, seg.end)
+            out.append(seg)
+            continue
+        labels = _word_speakers(seg.words, diarization, None)
+        runs: list[tuple[int | None, list[Word]]] = []
+        for w, lab in zip(seg.words, labels):
+            if runs and runs[-1][0] == lab:
+                runs[-1][1].append(w)
+            else:
+                runs.append((lab, [w]))
+        if len(runs) == 1:
+            seg.speaker = runs[0][0]
+            out.append(seg)
+            continue
+        for lab, words in runs:
+            out.append(
+                replace(
+                    seg,
+                    start=words[0].start,
+                    end=max(words[-1].end, words[0].start),
+                    text=_join(words, no_space),
+                    speaker=lab,
+                    words=words,
+                )
+            )
+    # number by first appearance in the transcript
+    order: dict[int, str] = {}
+    for seg in sorted(out, key=lambda s: s.start):
+        if isinstance(seg.speaker, int) and seg.speaker not in order:
+            order[seg.speaker] = f"S{len(order) + 1}"
+    names = names or {}
+    for seg in out:
+        seg.speaker = order.get(seg.speaker) if isinstance(seg.speaker, int) else seg.speaker
+    transcript.segments = out
+    transcript.speakers = [
+        Speaker(id=sid, name=names.get(cluster, f"Speaker {sid[1:]}")) for cluster, sid in order.items()
+    ]
+
+
+def rename_speaker(transcript: Transcript, speaker_id: str, name: str) -> None:
+    """Give a speaker a display name (the editor's rename); ids in segments stay as they are."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("A speaker's name cannot be empty.")
+    for s in transcript.speakers:
+        if s.id == speaker_id:
+            s.name = name
+            return
+    raise KeyError(f"No speaker '{speaker_id}' in this transcript.")

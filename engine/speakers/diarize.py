@@ -1,0 +1,239 @@
+"""Who spoke when: speech regions -> sliding-window embeddings -> clusters -> smoothed turns.
+
+Windows of ``window`` seconds every ``hop`` seconds cover each speech region; each 10 ms
+frame then takes the speaker whose centroid the windows over it resemble most, which puts
+boundaries between window centres instead of on the window grid. Runs shorter than
+``min_turn`` are absorbed by their neighbours so labels do not flicker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import Cancelled
+from engine.speakers.clustering import METHODS, centroids
+from engine.speakers.embedding import FRAMES_PER_SECOND, MelStream, SpeakerEncoder
+
+Region = tuple[float, float]
+
+
+@dataclass
+class DiarizationOptions:
+    num_speakers: int | None = None  # fixed count; None: found automatically within [min, max]
+    min_speakers: int = 1
+    max_speakers: int = 8
+    window: float = 1.5  # seconds of audio per embedding
+    hop: float = 0.75
+    method: str = "hybrid"  # or "spectral", "agglomerative" (bench/diarization.py compares them)
+    min_turn: float = 0.5  # shorter runs inside a region join a neighbour
+    min_window: float = 0.4  # regions shorter than this get no embedding of their own
+
+    def check(self) -> None:
+        from engine.errors import MinutesError
+
+        if self.num_speakers is not None and not 1 <= self.num_speakers <= 20:
+            raise MinutesError("The number of speakers must be between 1 and 20.")
+        if not 1 <= self.min_speakers <= self.max_speakers:
+            raise MinutesError("Minimum speakers must be at least 1 and at most the maximum.")
+        if self.method not in METHODS:
+            raise MinutesError(f"Unknown clustering method '{self.method}': choose {', '.join(METHODS)}.")
+
+
+@dataclass
+class Turn:
+    start: float
+    end: float
+    speaker: int  # 0-based, in order of first appearance
+
+
+@dataclass
+class Diarization:
+    turns: list[Turn]
+    num_speakers: int
+    centroids: np.ndarray = field(repr=False)  # [num_speakers, 256] unit vectors
+    spans: list[Region] = field(default_factory=list, repr=False)
+    embeddings: np.ndarray | None = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
+
+    def speaker_at(self, start: float, end: float) -> int | None:
+        """The speaker who talks most within [start, end]; else the nearest turn within 1 s."""
+        best, best_overlap = None, 0.0
+        for t in self.turns:
+            ov = min(end, t.end) - max(start, t.start)
+            if ov > best_overlap:
+                best, best_overlap = t.speaker, ov
+        if best is not None:
+            return best
+        mid = (start + end) / 2
+        near = min(self.turns, key=lambda t: max(t.start - mid, mid - t.end, 0.0), default=None)
+        if near is not None and max(near.start - mid, mid - near.end, 0.0) <= 1.0:
+            return near.speaker
+        return None
+
+
+def plan_spans(regions: Sequence[Region], window: float, hop: float, min_window: float) -> list[Region]:
+    """Windows over each speech region: a region shorter than ``window`` is one window."""
+    spans: list[Region] = []
+    for a, b in regions:
+        dur = b - a
+        if dur < min_window:
+            continue
+        if dur <= window:
+            spans.append((a, b))
+            continue
+        n = int(np.ceil((dur - window) / hop)) + 1
+        starts = np.linspace(a, b - window, n) if n > 1 else np.array([a])
+        spans.extend((float(s), float(s) + window) for s in starts)
+    return spans
+
+
+def _smooth(labels: np.ndarray, scores: np.ndarray, min_frames: int) -> np.ndarray:
+    """Runs shorter than ``min_frames`` take the label of the neighbour they resemble more."""
+    labels = labels.copy()
+    while True:
+        edges = np.flatnonzero(np.diff(labels)) + 1
+        starts = np.concatenate([[0], edges])
+        ends = np.concatenate([edges, [len(labels)]])
+        if len(starts) <= 1:
+            return labels
+        lengths = ends - starts
+        i = int(np.argmin(lengths))
+        if lengths[i] >= min_frames:
+            return labels
+        a, b = starts[i], ends[i]
+        options = []
+        if i > 0:
+            options.append(labels[a - 1])
+        if i < len(starts) - 1:
+            options.append(labels[b])
+        labels[a:b] = max(options, key=lambda c: scores[a:b, c].sum())
+
+
+def assign_frames(
+    duration: float, regions: Sequence[Region], spans: Sequence[Region], sims: np.ndarray, min_turn: float
+) -> list[Turn]:
+    """Turns from per-window similarities to each speaker ([n_spans, k])."""
+    n_frames = int(np.ceil(duration * FRAMES_PER_SECOND)) + 1
+    k = sims.shape[1]
+    acc = np.zeros((n_frames, k), dtype=np.float64)
+    cnt = np.zeros(n_frames, dtype=np.float64)
+    for (a, b), s in zip(spans, sims):
+        f0, f1 = int(a * FRAMES_PER_SECOND), int(np.ceil(b * FRAMES_PER_SECOND))
+        acc[f0:f1] += s
+        cnt[f0:f1] += 1
+    turns: list[Turn] = []
+    covered = np.flatnonzero(cnt > 0)
+    for a, b in regions:
+        f0, f1 = int(round(a * FRAMES_PER_SECOND)), int(round(b * FRAMES_PER_SECOND))
+        if f1 <= f0 or not len(covered):
+            continue
+        frames = np.arange(f0, f1)
+        # frames no window covers (a short region) borrow the nearest covered frame's scores
+        src = frames.copy()
+        missing = cnt[frames] == 0
+        if missing.any():
+            pos = np.clip(np.searchsorted(covered, frames[missing]), 0, len(covered) - 1)
+            left = covered[np.maximum(pos - 1, 0)]
+            right = covered[pos]
+            src[missing] = np.where(np.abs(left - frames[missing]) <= np.abs(right - frames[missing]), left, right)
+        scores = acc[src] / np.maximum(cnt[src], 1)[:, None]
+        labels = _smooth(np.argmax(scores, axis=1), scores, int(min_turn * FRAMES_PER_SECOND))
+        edges = np.flatnonzero(np.diff(labels)) + 1
+        for s, e in zip(np.concatenate([[0], edges]), np.concatenate([edges, [len(labels)]])):
+            turns.append(Turn((f0 + s) / FRAMES_PER_SECOND, (f0 + e) / FRAMES_PER_SECOND, int(labels[s])))
+    return turns
+
+
+def _order_by_appearance(turns: list[Turn], cents: np.ndarray) -> tuple[list[Turn], np.ndarray]:
+    order: list[int] = []
+    for t in sorted(turns, key=lambda t: t.start):
+        if t.speaker not in order:
+            order.append(t.speaker)
+    remap = {old: new for new, old in enumerate(order)}
+    out = [Turn(t.start, t.end, remap[t.speaker]) for t in turns]
+    return out, cents[order] if len(order) else cents[:0]
+
+
+def diarize_features(
+    mel: np.ndarray,
+    speech: Sequence[Region],
+    segments: Sequence[Region],
+    encoder: SpeakerEncoder,
+    options: DiarizationOptions | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Diarization:
+    """Speaker turns from a recording's mel frames.
+
+    ``speech``: where anyone talks (generous, padded: what the output covers);
+    ``segments``: pause-delimited stretches of speech the windows are placed in, so that a
+    window rarely straddles a change of speaker (people mostly take turns at pauses).
+    """
+    opts = options or DiarizationOptions()
+    opts.check()
+    duration = max(0, len(mel) - 1) / FRAMES_PER_SECOND
+    spans = plan_spans(segments, opts.window, opts.hop, opts.min_window)
+    if not spans:
+        return Diarization([], 0, np.zeros((0, 256), dtype=np.float32))
+    emb = np.zeros((len(spans), 256), dtype=np.float32)
+    chunk = 256
+    for i in range(0, len(spans), chunk):  # in chunks, so cancel and progress react within a second
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Diarization cancelled.")
+        emb[i : i + chunk] = encoder.embed_spans(None, spans[i : i + chunk], mel=mel)
+        if progress:
+            progress(min(1.0, (i + chunk) / len(spans)))
+    labels = METHODS[opts.method]()(emb, opts.min_speakers, opts.max_speakers, opts.num_speakers)
+    cents = centroids(emb, labels)
+    turns = assign_frames(duration, speech, spans, emb @ cents.T, opts.min_turn)
+    turns, cents = _order_by_appearance(turns, cents)
+    return Diarization(turns, len(cents), cents, spans, emb, labels)
+
+
+class Diarizer:
+    """Loaded speaker encoder and voice detectors; diarize many recordings with one instance."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        from engine.audio.vad import SileroVAD
+
+        self.encoder = SpeakerEncoder(threads=threads)
+        # Lenient detector for what counts as speech (a missed word is an error in every metric);
+        # strict one for where windows go. Same model, different hysteresis.
+        self.speech_vad = SileroVAD(threshold=0.3, speech_pad_ms=300, min_silence_ms=600, max_speech_s=None)
+        self.segment_vad = SileroVAD(threshold=0.5, speech_pad_ms=100, min_silence_ms=200, max_speech_s=None)
+
+    def features(self, blocks: Iterable[np.ndarray], cancel: threading.Event | None = None):
+        """One pass over 16 kHz blocks: mel frames, speech regions and pause-delimited segments."""
+        mel = MelStream()
+        speech, segments = self.speech_vad.stream(), self.segment_vad.stream()
+        sp: list[Region] = []
+        sg: list[Region] = []
+        for block in blocks:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Diarization cancelled.")
+            mel.push(block)
+            sp += speech.push(block)
+            sg += segments.push(block)
+        sp += speech.finish()
+        sg += segments.finish()
+        return mel.finish(), sp, sg
+
+    def __call__(
+        self,
+        audio: np.ndarray | Iterable[np.ndarray],
+        options: DiarizationOptions | None = None,
+        cancel: threading.Event | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Diarization:
+        """Diarize a 16 kHz array or a stream of blocks (e.g. ``engine.audio.decode.stream_audio``)."""
+        blocks = [audio] if isinstance(audio, np.ndarray) else audio
+        mel, speech, segments = self.features(blocks, cancel)
+        return diarize_features(mel, speech, segments, self.encoder, options, cancel, progress)
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """One voice vector for a clip (enrolment, live utterances)."""
+        return self.encoder.embed(audio)

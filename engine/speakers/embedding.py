@@ -1,0 +1,229 @@
+"""Speaker embeddings: GE2E in ONNX Runtime over mel power frames, batched over windows.
+
+The front end reproduces the encoder's training features (librosa ``melspectrogram``: 25 ms
+Hann window, 10 ms hop, centred with zero padding, power 2, 40 Slaney mel bands, no log) in
+numpy, so neither librosa nor torch is needed at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ModelError
+from engine.models.store import data_dir
+from engine.speakers import ge2e
+
+log = logging.getLogger("minutes.speakers")
+
+SAMPLE_RATE = 16000
+N_FFT = 400  # 25 ms
+HOP = 160  # 10 ms: 100 frames a second
+FRAMES_PER_SECOND = SAMPLE_RATE // HOP
+TARGET_DBFS = -30.0  # the encoder's training loudness; quieter input is raised to it
+
+
+def _hz_to_mel(f: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64)
+    lin = f / (200.0 / 3)
+    return np.where(f >= 1000.0, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), lin)
+
+
+def _mel_to_hz(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float64)
+    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), m * (200.0 / 3))
+
+
+@lru_cache(maxsize=1)
+def mel_filters() -> np.ndarray:
+    """40 Slaney-normalised triangular filters over 0-8 kHz, [40, 201]."""
+    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+    hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), ge2e.N_MELS + 2))
+    fdiff = np.diff(hz)
+    ramps = hz[:, None] - fft_freqs[None, :]
+    weights = np.maximum(0, np.minimum(-ramps[:-2] / fdiff[:-1, None], ramps[2:] / fdiff[1:, None]))
+    weights *= (2.0 / (hz[2:] - hz[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    n = np.arange(N_FFT)
+    return (0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT)).astype(np.float32)
+
+
+def mel_power(audio: np.ndarray) -> np.ndarray:
+    """Mel power frames [n_frames, 40] for 16 kHz audio (1 + len // 160 frames)."""
+    audio = np.asarray(audio, dtype=np.float32)
+    padded = np.pad(audio, N_FFT // 2)
+    if len(padded) < N_FFT:
+        padded = np.pad(padded, (0, N_FFT - len(padded)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
+    spec = np.fft.rfft(frames * _hann(), axis=-1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    return power @ mel_filters().T
+
+
+class MelStream:
+    """Mel power frames of a stream of 16 kHz blocks, equal to ``mel_power`` of the whole signal.
+
+    Keeps only the frames (16 kB a second), so a two-hour meeting never sits in memory as
+    samples. Loudness normalization is a gain, and mel power scales with its square, so the
+    gain is applied at the end from the running RMS.
+    """
+
+    def __init__(self) -> None:
+        self.tail = np.zeros(N_FFT // 2, dtype=np.float32)  # centre padding, then the unused samples
+        self.tail_start = -(N_FFT // 2)  # sample index of tail[0]
+        self.next_frame = 0
+        self.frames: list[np.ndarray] = []
+        self.samples = 0
+        self.energy = 0.0
+
+    def push(self, block: np.ndarray) -> None:
+        block = np.asarray(block, dtype=np.float32).reshape(-1)
+        self.samples += len(block)
+        self.energy += float(np.square(block, dtype=np.float64).sum())
+        self.tail = np.concatenate([self.tail, block])
+        self._emit()
+
+    def _emit(self) -> None:
+        # frame i covers samples [i*HOP - N_FFT/2, i*HOP + N_FFT/2)
+        first = self.next_frame * HOP - N_FFT // 2 - self.tail_start
+        n = (len(self.tail) - first - N_FFT) // HOP + 1
+        if n <= 0:
+            return
+        view = np.lib.stride_tricks.sliding_window_view(self.tail[first:], N_FFT)[::HOP][:n]
+        spec = np.fft.rfft(view * _hann(), axis=-1)
+        self.frames.append(((spec.real**2 + spec.imag**2).astype(np.float32)) @ mel_filters().T)
+        self.next_frame += n
+        keep_from = self.next_frame * HOP - N_FFT // 2 - self.tail_start
+        self.tail = self.tail[keep_from:]
+        self.tail_start += keep_from
+
+    def finish(self) -> np.ndarray:
+        """All frames (1 + samples // 160), loudness-normalized like ``features``."""
+        total = 1 + self.samples // HOP
+        need = (total - 1) * HOP + N_FFT // 2 - (self.tail_start + len(self.tail))
+        if need > 0:
+            self.tail = np.concatenate([self.tail, np.zeros(need, dtype=np.float32)])
+            self._emit()
+        mel = np.concatenate(self.frames)[:total] if self.frames else np.zeros((0, ge2e.N_MELS), np.float32)
+        rms = np.sqrt(self.energy / self.samples) if self.samples else 0.0
+        if rms > 1e-6:
+            gain_db = TARGET_DBFS - 20 * np.log10(rms)
+            if gain_db > 0:
+                mel = mel * np.float32(10 ** (gain_db / 10))  # power: the square of the amplitude gain
+        return mel
+
+
+def normalize_volume(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.ndarray:
+    """Raise quiet audio to the training loudness (never lowers it), as the encoder expects."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if len(audio) else 0.0
+    if rms <= 1e-6:
+        return audio
+    gain_db = target_dbfs - 20 * np.log10(rms)
+    return audio * np.float32(10 ** (gain_db / 20)) if gain_db > 0 else audio
+
+
+def _model_path() -> Path:
+    """The ONNX encoder in the data folder, exported from the packaged weights on first use."""
+    weights = ge2e.weights_path()
+    st = weights.stat()
+    key = hashlib.sha1(f"{st.st_size}".encode()).hexdigest()[:8]
+    out = data_dir() / "models" / "ge2e" / f"encoder-{key}.onnx"
+    if out.exists():
+        return out
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        raise ModelError("Preparing the speaker model needs PyTorch once: install 'torch'.") from e
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        ge2e.export_onnx(Path(tmp), weights)
+        os.replace(tmp, out)
+    except OSError as e:
+        raise ModelError(f"Cannot write the speaker model to '{out.parent}': {e.strerror or e}.") from e
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+class SpeakerEncoder:
+    """GE2E on ONNX Runtime (CPU: the LSTM is small and batches of windows keep both cores busy)."""
+
+    def __init__(self, threads: int | None = None, model_path: str | os.PathLike[str] | None = None) -> None:
+        import onnxruntime as ort
+
+        path = Path(model_path) if model_path else _model_path()
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for bad files
+            raise ModelError(f"Cannot load the speaker model '{path}': {e}. Delete it to rebuild it.") from e
+
+    def embed_mels(self, mels: np.ndarray) -> np.ndarray:
+        """Unit-length embeddings [batch, 256] of equal-length mel frames [batch, frames, 40]."""
+        if len(mels) == 0:
+            return np.zeros((0, ge2e.EMBED), dtype=np.float32)
+        return self.session.run(None, {"mels": np.ascontiguousarray(mels, dtype=np.float32)})[0]
+
+    @staticmethod
+    def features(audio: np.ndarray) -> np.ndarray:
+        """Mel frames of a whole recording, computed once and sliced per window."""
+        return mel_power(normalize_volume(np.asarray(audio, dtype=np.float32)))
+
+    def embed_spans(
+        self,
+        audio: np.ndarray | None,
+        spans: Sequence[tuple[float, float]],
+        batch: int = 64,
+        mel: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One embedding per (start, end) span of ``audio`` (seconds); spans of one length batch together.
+
+        Pass ``mel`` (from ``features``) to embed many groups of spans of one recording
+        without recomputing its front end.
+        """
+        out = np.zeros((len(spans), ge2e.EMBED), dtype=np.float32)
+        if not spans:
+            return out
+        if mel is None:
+            mel = self.features(audio)
+        groups: dict[int, list[int]] = {}
+        bounds = []
+        for i, (a, b) in enumerate(spans):
+            f0 = min(max(0, int(round(a * FRAMES_PER_SECOND))), len(mel) - 1)
+            f1 = min(len(mel), max(f0 + 1, int(round(b * FRAMES_PER_SECOND))))
+            bounds.append((f0, f1))
+            groups.setdefault(f1 - f0, []).append(i)
+        for length, idx in groups.items():
+            for k in range(0, len(idx), batch):
+                part = idx[k : k + batch]
+                mels = np.stack([mel[bounds[i][0] : bounds[i][0] + length] for i in part])
+                out[part] = self.embed_mels(mels)
+        return out
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """One embedding for a whole utterance: mean of 1.6 s partials, as the encoder was used in training."""
+        n = len(audio) / SAMPLE_RATE
+        if n <= 1.6:
+            spans = [(0.0, n)]
+        else:
+            starts = np.arange(0.0, n - 1.6 + 1e-9, 0.8)
+            spans = [(float(s), float(s) + 1.6) for s in starts]
+        e = self.embed_spans(audio, spans).mean(axis=0)
+        return e / max(float(np.linalg.norm(e)), 1e-12)
