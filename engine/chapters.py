@@ -89,6 +89,14 @@ _FILLERS = {
     "hi", "hello", "morning", "evening", "alright", "point", "item", "question", "talk", "look", "ask",
     "use", "used", "does", "did", "done", "put", "come", "go", "went", "take", "took", "tell", "told",
     "start", "next", "last", "first", "finally", "much", "many", "still", "even", "quite",
+    # conversation that says nothing about the topic
+    "sorry", "stuff", "guys", "guy", "moment", "back", "understand", "basically", "totally", "exactly",
+    "anyway", "whatever", "somebody", "cool", "nice", "bad", "pretty", "kinda", "wanna", "hmm", "mm", "mhm",
+    "uh-huh", "ah", "eh", "hey", "wow", "please", "yup", "nope", "gotta", "true", "wrong", "happen", "happens",
+    "saying", "talking", "thinking", "seems", "seem", "little", "big", "lots", "bunch", "stupid", "weird",
+    "funny", "cause", "cos", "ya", "yo", "huh", "hm", "sounds", "sound", "means", "try", "trying", "doing",
+    "getting", "makes", "made", "goes", "gets", "definitely", "certainly", "obviously", "course", "see",
+    "seen", "saw", "looks", "feel",
 }  # fmt: skip
 _ZH_STOP = {
     "我们", "你们", "他们", "她们", "大家", "这个", "那个", "这些", "那些", "一下", "可以", "就是", "然后", "还是",
@@ -172,8 +180,10 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         whole = piece.lower().replace("’", "'")
         for part in whole.split("-"):  # "on-call" meets "on call"; it is shown as said
             low = part.strip("'")
-            if len(low) < 3 or low in _STOP or low.isdigit():
-                continue
+            if low.endswith("'s"):
+                low = low[:-2]  # the possessive: "document's" is "document"
+            if len(low) < 3 or low in _STOP or low.isdigit() or "'" in low:
+                continue  # "'" left: a contraction (you've, we're), never a topic
             term = stem(low)
             if term in _STOP or len(term) < 3:
                 continue
@@ -266,10 +276,9 @@ def keywords_of(
     tf: Counter[str] = Counter(t for s in part for t in s.tokens)
     scores: dict[str, float] = {}
     for t, c in tf.items():
-        if c < 2 and len(tf) > 8:
-            continue
         idf = math.log((1 + n) / (1 + df[t])) + 1.0
-        scores[t] = c * idf * (c / total[t])
+        once = 0.3 if c < 2 else 1.0  # said once: a keyword only if nothing is said twice
+        scores[t] = once * c * idf * (c / total[t])
     # two-word phrases: consecutive content terms seen at least twice in the part
     pairs: Counter[tuple[str, str]] = Counter()
     for s in part:
