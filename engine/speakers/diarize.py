@@ -31,6 +31,8 @@ class DiarizationOptions:
     method: str = "hybrid"  # or "spectral", "agglomerative" (bench/diarization.py compares them)
     min_turn: float = 0.5  # shorter runs inside a region join a neighbour
     min_window: float = 0.4  # regions shorter than this get no embedding of their own
+    short_window: float = 0.0  # windows shorter than this fraction of ``window`` join clusters afterwards
+    threshold: float | None = None  # clustering threshold override (benchmarks)
 
     def check(self) -> None:
         from engine.errors import MinutesError
@@ -144,7 +146,7 @@ def assign_frames(
         labels = _smooth(np.argmax(scores, axis=1), scores, int(min_turn * FRAMES_PER_SECOND))
         edges = np.flatnonzero(np.diff(labels)) + 1
         for s, e in zip(np.concatenate([[0], edges]), np.concatenate([edges, [len(labels)]])):
-            turns.append(Turn((f0 + s) / FRAMES_PER_SECOND, (f0 + e) / FRAMES_PER_SECOND, int(labels[s])))
+            turns.append(Turn(float(f0 + s) / FRAMES_PER_SECOND, float(f0 + e) / FRAMES_PER_SECOND, int(labels[s])))
     return turns
 
 
@@ -156,6 +158,25 @@ def _order_by_appearance(turns: list[Turn], cents: np.ndarray) -> tuple[list[Tur
     remap = {old: new for new, old in enumerate(order)}
     out = [Turn(t.start, t.end, remap[t.speaker]) for t in turns]
     return out, cents[order] if len(order) else cents[:0]
+
+
+def cluster_windows(emb: np.ndarray, spans: Sequence[Region], opts: DiarizationOptions) -> np.ndarray:
+    """Cluster the full-length windows; shorter ones (a region shorter than a window) join the nearest.
+
+    A one-second "Americans," has a less reliable voice vector than a full window; counted
+    alongside the rest it split a single speaker in two.
+    """
+    lengths = np.array([b - a for a, b in spans])
+    full = lengths >= opts.short_window * opts.window
+    if full.sum() < 2:
+        full[:] = True
+    labels = np.zeros(len(emb), dtype=np.int64)
+    method = METHODS[opts.method]() if opts.threshold is None else METHODS[opts.method](threshold=opts.threshold)
+    labels[full] = method(emb[full], opts.min_speakers, opts.max_speakers, opts.num_speakers)
+    if (~full).any():
+        cents = centroids(emb[full], labels[full])
+        labels[~full] = np.argmax(emb[~full] @ cents.T, axis=1)
+    return labels
 
 
 def diarize_features(
@@ -187,7 +208,7 @@ def diarize_features(
         emb[i : i + chunk] = encoder.embed_spans(None, spans[i : i + chunk], mel=mel)
         if progress:
             progress(min(1.0, (i + chunk) / len(spans)))
-    labels = METHODS[opts.method]()(emb, opts.min_speakers, opts.max_speakers, opts.num_speakers)
+    labels = cluster_windows(emb, spans, opts)
     cents = centroids(emb, labels)
     turns = assign_frames(duration, speech, spans, emb @ cents.T, opts.min_turn)
     turns, cents = _order_by_appearance(turns, cents)

@@ -1,0 +1,162 @@
+"""Speakers in a live meeting: a label for each finished utterance at once, better labels later.
+
+``add`` labels an utterance in a few milliseconds by comparing its voice with the speakers
+met so far (or opens a new speaker). Every so often, and at stop, ``relabel`` clusters all the
+meeting's speech again with the offline method, which is more accurate, and maps the new
+clusters onto the labels already shown (the mapping that keeps the most speech under its old
+label), so a person keeps their label: two people's names are never swapped mid-meeting,
+only individual utterances may move to the right person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.speakers.clustering import METHODS
+from engine.speakers.diarize import plan_spans
+from engine.speakers.embedding import SAMPLE_RATE, SpeakerEncoder
+
+WINDOW = 1.5
+HOP = 0.75
+MIN_UTTERANCE = 0.4  # seconds; shorter ones take the previous speaker
+MAX_WINDOWS = 2000  # beyond this, re-clustering groups whole utterances (bounded time and memory)
+
+
+@dataclass
+class _Utterance:
+    start: float
+    end: float
+    vector: np.ndarray | None  # mean voice (unit), None if too short
+    windows: np.ndarray  # [n, 256] window embeddings
+    spans: list[tuple[float, float]]  # the windows, in seconds from the utterance start
+    label: str | None = None
+
+
+@dataclass
+class LiveSpeakerTracker:
+    """Online speaker labels ("S1", "S2", ...) for the utterances of one live session."""
+
+    encoder: SpeakerEncoder | None = None
+    max_speakers: int = 8
+    num_speakers: int | None = None
+    new_speaker_threshold: float = 0.70  # utterance-to-speaker cosine below this opens a new speaker
+    method: str = "hybrid"
+    utterances: list[_Utterance] = field(default_factory=list)
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.encoder is None:
+            self.encoder = SpeakerEncoder(threads=1)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.centroids)
+
+    def _embed(self, samples: np.ndarray):
+        dur = len(samples) / SAMPLE_RATE
+        if dur < MIN_UTTERANCE:
+            return None, np.zeros((0, 256), dtype=np.float32), []
+        spans = plan_spans([(0.0, dur)], WINDOW, HOP, MIN_UTTERANCE)
+        windows = self.encoder.embed_spans(samples, spans)
+        v = windows.mean(axis=0)
+        return v / max(float(np.linalg.norm(v)), 1e-12), windows, spans
+
+    def _new_label(self) -> str:
+        n = 1
+        while f"S{n}" in self.centroids:
+            n += 1
+        return f"S{n}"
+
+    def _update(self, label: str, vector: np.ndarray) -> None:
+        n = self._counts.get(label, 0)
+        c = self.centroids.get(label)
+        c = vector if c is None else (c * n + vector) / (n + 1)
+        self.centroids[label] = c / max(float(np.linalg.norm(c)), 1e-12)
+        self._counts[label] = n + 1
+
+    def add(self, samples: np.ndarray, start: float, end: float) -> str | None:
+        """The speaker of one finished utterance (16 kHz samples of [start, end])."""
+        vector, windows, spans = self._embed(np.asarray(samples, dtype=np.float32))
+        utt = _Utterance(start, end, vector, windows, spans)
+        self.utterances.append(utt)
+        if vector is None:
+            prev = next((u.label for u in reversed(self.utterances[:-1]) if u.label), None)
+            utt.label = prev
+            return prev
+        limit = self.num_speakers or self.max_speakers
+        if self.centroids:
+            names = list(self.centroids)
+            sims = np.array([float(vector @ self.centroids[n]) for n in names])
+            best = int(np.argmax(sims))
+            if sims[best] >= self.new_speaker_threshold or len(names) >= limit:
+                utt.label = names[best]
+        if utt.label is None:
+            utt.label = self._new_label()
+        self._update(utt.label, vector)
+        return utt.label
+
+    def relabel(self) -> list[tuple[float, float, str]]:
+        """Cluster all speech so far again: (start, end, label) pieces covering every utterance.
+
+        An utterance in which the speaker changes (no pause between two people) comes back
+        as several pieces. Labels already shown keep standing for the same person.
+        """
+        voiced = [u for u in self.utterances if u.vector is not None]
+        if len(voiced) < 2 or sum(len(u.windows) for u in voiced) < 3:
+            return [(u.start, u.end, u.label) for u in self.utterances if u.label is not None]
+        return self._recluster(voiced)
+
+    def _recluster(self, voiced: list[_Utterance]) -> list[tuple[float, float, str]]:
+        from scipy.optimize import linear_sum_assignment
+
+        from engine.speakers.clustering import centroids
+        from engine.speakers.diarize import assign_frames
+
+        n_windows = sum(len(u.windows) for u in voiced)
+        cluster = METHODS[self.method]()
+        if n_windows <= MAX_WINDOWS:
+            X = np.concatenate([u.windows for u in voiced])
+            labels = cluster(X, 1, self.max_speakers, self.num_speakers)
+            spans = [(u.start + a, u.start + b) for u in voiced for a, b in u.spans]
+        else:  # hours in: whole utterances, so time and memory stay bounded
+            X = np.stack([u.vector for u in voiced])
+            labels = cluster(X, 1, self.max_speakers, self.num_speakers)
+            spans = [(u.start, u.end) for u in voiced]
+        cents = centroids(X, labels)
+        end = max(u.end for u in self.utterances)
+        pieces = assign_frames(end, [(u.start, u.end) for u in voiced], spans, X @ cents.T, 0.5)
+        # map clusters onto the labels shown so far, keeping the most speech under its old label
+        old = sorted({u.label for u in voiced}, key=lambda s: int(s[1:]))
+        overlap = np.zeros((len(old), len(cents)))
+        for p in pieces:
+            for u in voiced:
+                ov = min(p.end, u.end) - max(p.start, u.start)
+                if ov > 0:
+                    overlap[old.index(u.label), p.speaker] += ov
+        rows, cols = linear_sum_assignment(-overlap)
+        mapping = {int(c): old[r] for r, c in zip(rows, cols) if overlap[r, c] > 0}
+        used = set(mapping.values())
+        for c in range(len(cents)):
+            if c not in mapping:
+                n = 1
+                while f"S{n}" in used:
+                    n += 1
+                mapping[c] = f"S{n}"
+                used.add(mapping[c])
+        out = [(p.start, p.end, mapping[p.speaker]) for p in pieces]
+        # each utterance's own label: who speaks most of it
+        for u in voiced:
+            talk: dict[str, float] = {}
+            for a, b, lab in out:
+                ov = min(b, u.end) - max(a, u.start)
+                if ov > 0:
+                    talk[lab] = talk.get(lab, 0.0) + ov
+            if talk:
+                u.label = max(talk, key=talk.get)
+        self.centroids = {mapping[c]: cents[c] for c in range(len(cents))}
+        self._counts = {lab: 1 for lab in self.centroids}
+        short = [(u.start, u.end, u.label) for u in self.utterances if u.vector is None and u.label is not None]
+        return sorted(out + short)

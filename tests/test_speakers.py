@@ -1,0 +1,276 @@
+"""Speakers: the GE2E encoder matches its reference, and real recordings get the right people."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import MinutesError, ModelError
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "tests" / "data" / "ge2e_reference.npz"
+
+
+@pytest.fixture(scope="module")
+def diarizer():
+    from engine.speakers.diarize import Diarizer
+
+    return Diarizer(threads=2)
+
+
+def _load(path: Path) -> np.ndarray:
+    from engine.audio.decode import load_audio
+
+    return load_audio(path)
+
+
+def _der(rttm: Path, turns) -> float:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from bench.diarization import load_reference
+
+    hyp = Annotation()
+    for t in turns:
+        hyp[Segment(t.start, t.end)] = t.speaker
+    return DiarizationErrorRate(collar=0.25, skip_overlap=False)(load_reference(rttm), hyp)
+
+
+def test_embedding_matches_the_reference_encoder(data_dir: Path) -> None:
+    """Our numpy front end + ONNX encoder against resemblyzer's librosa + torch (bench/ge2e_reference.py)."""
+    from engine.speakers.embedding import SpeakerEncoder, mel_power, normalize_volume
+
+    ref = np.load(REFERENCE)
+    enc = SpeakerEncoder(threads=2)
+    for i in range(4):
+        wav = _load(data_dir / str(ref[f"f{i}_path"]))[: 12 * 16000]
+        spans = ref[f"f{i}_spans"]
+        wav = normalize_volume(wav)
+        end = int(round(spans[-1][1] * 16000))
+        wav = np.pad(wav, (0, max(0, end - len(wav))))
+        mel = mel_power(wav)[:50]
+        assert np.abs(mel - ref[f"f{i}_mel_head"]).max() <= 1e-4 * ref[f"f{i}_mel_head"].max()
+        partials = enc.embed_spans(wav, [tuple(s) for s in spans])
+        cos = (partials * ref[f"f{i}_partials"]).sum(axis=1)
+        assert cos.min() > 0.999, (str(ref[f"f{i}_path"]), cos.min())
+
+
+def test_streamed_features_equal_whole_file_features() -> None:
+    from engine.speakers.embedding import MelStream, SpeakerEncoder
+
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal(16000 * 7 + 123) * 0.01).astype(np.float32)
+    stream = MelStream()
+    for i in range(0, len(audio), 7777):
+        stream.push(audio[i : i + 7777])
+    whole = SpeakerEncoder.features(audio)
+    assert stream.finish().shape == whole.shape
+    np.testing.assert_allclose(stream.finish(), whole, rtol=1e-4, atol=1e-9 * whole.max())
+
+
+def test_two_speaker_recording_gets_two_speakers(diarizer, data_dir: Path) -> None:
+    folder = data_dir / "diarization" / "pyannote_sample"
+    result = diarizer(_load(folder / "sample.wav"))
+    assert result.num_speakers == 2
+    assert _der(folder / "sample.rttm", result.turns) < 0.12
+    # the two voices alternate: each has several turns
+    for spk in (0, 1):
+        assert sum(1 for t in result.turns if t.speaker == spk) >= 2
+
+
+def test_six_speakers_found_automatically(diarizer, data_dir: Path) -> None:
+    folder = data_dir / "diarization" / "librispeech_turns_synthetic"
+    result = diarizer(_load(folder / "libri_6spk.wav"))
+    assert result.num_speakers == 6
+    assert _der(folder / "libri_6spk.rttm", result.turns) < 0.08
+
+
+def test_a_fixed_count_is_obeyed(diarizer, data_dir: Path) -> None:
+    from engine.speakers.diarize import DiarizationOptions
+
+    audio = _load(data_dir / "diarization" / "librispeech_turns_synthetic" / "libri_4spk.wav")
+    for n in (2, 3, 5):
+        assert diarizer(audio, DiarizationOptions(num_speakers=n)).num_speakers == n
+    bounded = diarizer(audio, DiarizationOptions(min_speakers=5, max_speakers=6))
+    assert 5 <= bounded.num_speakers <= 6
+
+
+def test_one_speaker_stays_one(diarizer, data_dir: Path) -> None:
+    # JFK over crowd noise, and one LJ Speech reader across eight utterances (50 s)
+    assert diarizer(_load(data_dir / "asr_en" / "jfk.wav")).num_speakers == 1
+    lj = sorted((data_dir / "asr_en").glob("ljspeech_LJ001-00*.wav"))[:8]
+    assert diarizer(np.concatenate([_load(p) for p in lj])).num_speakers == 1
+
+
+def test_silence_gives_no_speakers(diarizer) -> None:
+    assert diarizer(np.zeros(16000 * 10, dtype=np.float32)).turns == []
+    assert diarizer(np.zeros(0, dtype=np.float32)).num_speakers == 0
+
+
+def test_bad_counts_are_refused() -> None:
+    from engine.speakers.diarize import DiarizationOptions
+
+    with pytest.raises(MinutesError, match="between 1 and 20"):
+        DiarizationOptions(num_speakers=0).check()
+    with pytest.raises(MinutesError, match="Minimum speakers"):
+        DiarizationOptions(min_speakers=5, max_speakers=3).check()
+
+
+def test_missing_or_damaged_speaker_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.speakers import ge2e
+
+    monkeypatch.setenv(ge2e.WEIGHTS_ENV, str(tmp_path / "nothing.pt"))
+    with pytest.raises(ModelError, match="does not exist"):
+        ge2e.weights_path()
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(ModelError, match="Cannot read the speaker model"):
+        ge2e.build_module(bad)
+
+
+def test_words_get_speakers_and_segments_split_at_changes(transcriber, data_dir: Path) -> None:
+    from engine.pipeline import TranscribeOptions
+
+    t = transcriber.transcribe(
+        data_dir / "diarization" / "pyannote_sample" / "sample.wav", TranscribeOptions(language="en", chapters=False)
+    )
+    assert [s.id for s in t.speakers] == ["S1", "S2"]
+    assert [s.name for s in t.speakers] == ["Speaker 1", "Speaker 2"]
+    assert all(s.speaker in ("S1", "S2") for s in t.segments)
+    assert t.segments[0].speaker == "S1"  # numbered in order of first appearance
+    # both introduce themselves; the reference (sample.stm) has Diane then Sheila
+    diane = next(s for s in t.segments if "Diane" in s.text)
+    sheila = next(s for s in t.segments if "Sheila" in s.text)
+    assert diane.speaker != sheila.speaker
+    for seg in t.segments:
+        assert seg.words and seg.start <= seg.words[0].start + 1e-6
+
+
+def test_cli_speakers_rttm_and_no_diarize(tmp_path: Path, data_dir: Path) -> None:
+    wav = data_dir / "diarization" / "pyannote_sample" / "sample.wav"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    base = [sys.executable, "-m", "app.cli", "transcribe", str(wav), "-o", str(tmp_path), "-q", "--language", "en"]
+    proc = subprocess.run([*base, "-f", "json,rttm", "--speakers", "2"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "sample.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in data["speakers"]] == ["S1", "S2"]
+    spoken = {s["speaker"] for s in data["segments"]}
+    assert spoken == {"S1", "S2"}  # the list holds exactly the people who speak
+    rttm = (tmp_path / "sample.rttm").read_text().splitlines()
+    assert rttm and all(line.split()[0] == "SPEAKER" and line.split()[7] in spoken for line in rttm)
+
+    proc = subprocess.run([*base, "-f", "json", "--no-diarize"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "sample.json").read_text(encoding="utf-8"))
+    assert data["speakers"] == [] and all(s["speaker"] is None for s in data["segments"])
+
+    proc = subprocess.run([*base, "--speakers", "0"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "between 1 and 20" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _conversation(data_dir: Path, names: list[str], order: list[int], gap: float = 0.6):
+    """Real utterances of speaker_pool voices in turns: (audio, [(start, end, voice index)])."""
+    clips = [_load(data_dir / "speaker_pool" / n) for n in names]
+    parts, turns, t = [], [], 0.0
+    used = [0] * len(clips)
+    for v in order:
+        clip = clips[v]
+        piece = clip[used[v] : used[v] + 16000 * 5]
+        used[v] = (used[v] + len(piece)) % max(1, len(clip) - 16000 * 5)
+        parts += [piece, np.zeros(int(gap * 16000), dtype=np.float32)]
+        turns.append((t, t + len(piece) / 16000, v))
+        t += len(piece) / 16000 + gap
+    return np.concatenate(parts), turns
+
+
+def test_voice_profiles_name_a_known_voice_and_leave_others_unknown(diarizer, data_dir: Path, tmp_path: Path) -> None:
+    from engine.speakers.profiles import ProfileStore, voice_from_turns
+
+    anna, ben, carl = "1069-133699-0000.flac", "1116-132847-0000.flac", "1235-135883-0000.flac"
+    store = ProfileStore(tmp_path / "voices.json")
+    # enrol Anna from a recording of her alone (its second half, not what the meeting uses)
+    clip = _load(data_dir / "speaker_pool" / anna)
+    half = len(clip) // 2
+    vec, secs = voice_from_turns(diarizer, clip[half:], [(0.0, (len(clip) - half) / 16000)])
+    store.enroll("Anna", vec, secs)
+    audio, _ = _conversation(data_dir, [anna, ben], [0, 1, 0, 1])
+    result = diarizer(audio)
+    names = store.identify(result.centroids)
+    assert list(names.values()) == ["Anna"] and names == {0: "Anna"}  # Ben stays unknown
+    # a meeting without Anna names nobody
+    other, _ = _conversation(data_dir, [ben, carl], [0, 1, 0, 1])
+    assert store.identify(diarizer(other).centroids) == {}
+    store.delete("anna")
+    assert store.names() == []
+    with pytest.raises(MinutesError, match="No voice profile called"):
+        store.delete("Anna")
+    with pytest.raises(MinutesError, match="at least 3 s"):
+        store.enroll("Brief", vec, 1.0)
+
+
+def test_damaged_profiles_file_says_so(tmp_path: Path) -> None:
+    from engine.speakers.profiles import ProfileStore
+
+    path = tmp_path / "voices.json"
+    path.write_text("{not json")
+    with pytest.raises(MinutesError, match="damaged"):
+        ProfileStore(path).load()
+
+
+def test_live_tracker_labels_at_once_and_never_swaps(data_dir: Path) -> None:
+    """Utterances of a real 2-speaker call fed in order; relabelling keeps each person's label."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from bench.diarization import load_reference
+    from engine.speakers.diarize import Diarizer
+    from engine.speakers.live import LiveSpeakerTracker
+
+    folder = data_dir / "diarization" / "pyannote_sample"
+    audio = _load(folder / "sample.wav")
+    ref = load_reference(folder / "sample.rttm")
+    d = Diarizer(threads=2)
+    _, speech, segments = d.features([audio])
+    tracker = LiveSpeakerTracker(encoder=d.encoder)
+    person_of: dict[str, str] = {}  # label -> the reference speaker it first stood for
+    shown: list[tuple[float, float, str]] = []
+
+    def majority(a: float, b: float) -> str | None:
+        crop = ref.crop(Segment(a, b))
+        return max(crop.labels(), key=lambda lab: crop.label_duration(lab)) if crop.labels() else None
+
+    def check(labelled) -> None:
+        # each label keeps standing for the same person: map by most speech so far
+        by_label: dict[str, dict[str, float]] = {}
+        for a, b, lab in labelled:
+            who = majority(a, b)
+            if who:
+                by_label.setdefault(lab, {}).setdefault(who, 0.0)
+                by_label[lab][who] += b - a
+        for lab, votes in by_label.items():
+            who = max(votes, key=votes.get)
+            assert person_of.setdefault(lab, who) == who, f"label {lab} swapped people"
+
+    for i, (a, b) in enumerate(segments):
+        label = tracker.add(audio[int(a * 16000) : int(b * 16000)], a, b)
+        shown.append((a, b, label))
+        if i % 4 == 3:
+            check(tracker.relabel())
+    final = tracker.relabel()
+    check(final)
+    assert len({lab for _, _, lab in final}) == 2
+    live = Annotation()
+    for a, b, lab in final:
+        live[Segment(a, b)] = lab
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    offline = Annotation()
+    for t in d(audio).turns:
+        offline[Segment(t.start, t.end)] = t.speaker
+    der_live, der_offline = metric(ref, live), metric(ref, offline)
+    assert der_live <= der_offline + 0.05, (der_live, der_offline)
