@@ -425,27 +425,47 @@ def parse_agenda(keywords: str | Sequence[str] | Sequence[Sequence[str]] | None)
     return items
 
 
-def _viterbi(emit: np.ndarray, penalty: float, start_ban: int | None = None) -> np.ndarray:
-    """Best item per sentence: emissions summed, ``penalty`` per change (1.5x if out of agenda order)."""
+def _viterbi(emit: np.ndarray, penalty: float, start_ban: int | None = None, min_run: int = 1) -> np.ndarray:
+    """Best item per sentence: emissions summed, ``penalty`` per change (1.5x if out of agenda
+    order), and no item left before it has held ``min_run`` sentences (each item is a chain of
+    ``min_run`` states, so the decoder itself never cuts a topic into slivers)."""
     n, k = emit.shape
+    m = max(1, min(min_run, n))
     trans = np.full((k, k), -1.5 * penalty)
     for i in range(k):
-        trans[i, i] = 0.0
+        trans[i, i] = -np.inf  # staying is the chain below, not a switch
         if i + 1 < k:
             trans[i, i + 1] = -penalty
-    score = emit[0].copy()
-    score -= 0.5 * penalty * np.arange(k) / max(1, k)  # a meeting tends to start at the top of its agenda
+    score = np.full((k, m), -np.inf)  # score[item, sentences held so far - 1, capped]
+    score[:, 0] = emit[0] - 0.5 * penalty * np.arange(k) / max(1, k)  # meetings start at the top of the agenda
     if start_ban is not None and k > 1:
-        score[start_ban] = -np.inf
-    back = np.zeros((n, k), dtype=int)
+        score[start_ban, 0] = -np.inf
+    # back[j, item, c]: the (item, c) state of sentence j - 1 on the best way into it
+    back = np.zeros((n, k, m, 2), dtype=np.int32)
     for j in range(1, n):
-        cand = score[:, None] + trans
-        back[j] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + emit[j]
+        new = np.full((k, m), -np.inf)
+        b = np.zeros((k, m, 2), dtype=np.int32)
+        items = np.arange(k)
+        if m > 1:
+            new[:, 1:] = score[:, :-1]
+            b[:, 1:, 0] = items[:, None]
+            b[:, 1:, 1] = np.arange(m - 1)[None, :]
+        stay = score[:, m - 1] > new[:, m - 1]
+        new[stay, m - 1] = score[stay, m - 1]
+        b[stay, m - 1] = np.stack([items[stay], np.full(stay.sum(), m - 1)], axis=1)
+        cand = score[:, m - 1][:, None] + trans  # a finished item hands over to another
+        new[:, 0] = cand.max(axis=0)
+        b[:, 0, 0] = cand.argmax(axis=0)
+        b[:, 0, 1] = m - 1
+        score = new + emit[j][:, None]
+        back[j] = b
+    done = score[:, m - 1]
+    item, c = (int(done.argmax()), m - 1) if np.isfinite(done).any() else np.unravel_index(score.argmax(), score.shape)
     path = np.zeros(n, dtype=int)
-    path[-1] = int(score.argmax())
+    path[-1] = item
     for j in range(n - 1, 0, -1):
-        path[j - 1] = back[j, path[j]]
+        item, c = back[j, item, c]
+        path[j - 1] = item
     return path
 
 
@@ -485,7 +505,9 @@ def _agenda_path(
     # seed: the item's words said around here; refine: the vocabulary of the sentences it won
     emit = _window(mentions, 1)
     emit = emit / max(emit.max(), 1e-9)
-    path = _viterbi(emit, SWITCH_PENALTY, start_ban)
+    per = max(1.0, (sents[-1].end - sents[0].start) / len(sents))  # seconds a sentence
+    min_run = max(1, int(MIN_CHAPTER_SECONDS / per))  # sentences in the shortest chapter
+    path = _viterbi(emit, SWITCH_PENALTY, start_ban, min_run)
     for _ in range(3):
         profiles = np.zeros_like(query)
         for i in range(k):
@@ -496,7 +518,7 @@ def _agenda_path(
         rel = ctx @ profiles.T
         scale = np.median(rel.max(axis=1)) or 1.0
         emit = rel / scale + 0.5 * np.minimum(mentions, 1.0)
-        new = _viterbi(emit, SWITCH_PENALTY * 2, start_ban)
+        new = _viterbi(emit, SWITCH_PENALTY * 2, start_ban, min_run)
         if np.array_equal(new, path):
             break
         path = new
