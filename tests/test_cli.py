@@ -153,7 +153,7 @@ def test_cuda_without_a_gpu_says_so():
 
 
 def test_unknown_format():
-    assert_one_line_error(run_cli(str(DEMO_AUDIO), "-f", "docx"), "docx")
+    assert_one_line_error(run_cli(str(DEMO_AUDIO), "-f", "pdf"), "pdf")
 
 
 def test_transcription_imports_no_torch_and_no_qt(transcriber):
