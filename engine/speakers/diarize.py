@@ -198,6 +198,9 @@ def diarize_features(
     opts.check()
     duration = max(0, len(mel) - 1) / FRAMES_PER_SECOND
     spans = plan_spans(segments, opts.window, opts.hop, opts.min_window)
+    # speech the strict detector left out entirely (quiet, far from the microphone) still gets windows
+    bare = [r for r in speech if not any(a < r[1] and b > r[0] for a, b in spans)]
+    spans = sorted(spans + plan_spans(bare, opts.window, opts.hop, opts.min_window))
     if not spans:
         return Diarization([], 0, np.zeros((0, 256), dtype=np.float32))
     emb = np.zeros((len(spans), 256), dtype=np.float32)
