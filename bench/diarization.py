@@ -191,7 +191,7 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=None)
     ap.add_argument("--hop", type=float, default=None)
     ap.add_argument("--sensitivity", action="store_true", help="also run window x0.5 and x1.5 (hop scaled alike)")
-    ap.add_argument("--compare", action="store_true", help="run both clustering methods")
+    ap.add_argument("--compare", action="store_true", help="run every clustering method")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=str(REPO / "bench" / "out" / "diarization.json"))
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -206,8 +206,9 @@ def main() -> None:
         base = replace(base, hop=args.hop)
     runs: list[tuple[str, DiarizationOptions]] = [("default", base)]
     if args.compare:
-        other = "agglomerative" if base.method == "spectral" else "spectral"
-        runs.append((other, replace(base, method=other)))
+        from engine.speakers.clustering import METHODS
+
+        runs += [(m, replace(base, method=m)) for m in METHODS if m != base.method]
     if args.sensitivity:
         for f in (0.5, 1.5):
             runs.append((f"window x{f}", replace(base, window=base.window * f, hop=base.hop * f)))

@@ -28,7 +28,7 @@ class DiarizationOptions:
     max_speakers: int = 8
     window: float = 1.5  # seconds of audio per embedding
     hop: float = 0.75
-    method: str = "hybrid"  # or "spectral", "agglomerative" (bench/diarization.py compares them)
+    method: str = "capped"  # or "hybrid", "spectral", "agglomerative" (bench/diarization.py compares them)
     min_turn: float = 0.5  # shorter runs inside a region join a neighbour
     min_window: float = 0.4  # regions shorter than this get no embedding of their own
     short_window: float = 0.0  # windows shorter than this fraction of ``window`` join clusters afterwards

@@ -42,7 +42,7 @@ class LiveSpeakerTracker:
     max_speakers: int = 8
     num_speakers: int | None = None
     new_speaker_threshold: float = 0.70  # utterance-to-speaker cosine below this opens a new speaker
-    method: str = "hybrid"
+    method: str = "capped"
     utterances: list[_Utterance] = field(default_factory=list)
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
