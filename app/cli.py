@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.export_cmd import add_parser as add_export_parser
 
     add_export_parser(sub)
+    from app.live_cmd import add_parser as add_live_parser
+
+    add_live_parser(sub)
     return p
 
 
@@ -213,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         return export_command(args)
     if args.command == "transcribe":
         return transcribe_command(args)
+    if args.command in ("live", "devices"):
+        from app.live_cmd import devices_command, live_command
+
+        return live_command(args) if args.command == "live" else devices_command(args)
     if args.command == "voices":
         from app.cli_voices import voices_command
 

@@ -1,0 +1,203 @@
+"""Pieces of a live session that are not recognition: events, a file fed like a microphone,
+the JSON-lines event log, and speaker labels from time spans.
+
+``engine.pipeline.LiveSession`` wires them together; a GUI or the CLI subscribes to the
+events. Nothing here imports Qt, and events are plain dataclasses with a JSON form.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import MinutesError
+from engine.transcript import Segment
+
+log = logging.getLogger("minutes.live")
+
+SAMPLE_RATE = 16000
+
+EVENT_TYPES = ("started", "partial", "confirmed", "segment", "speaker", "chapter", "level", "status", "stopped")
+
+
+@dataclass
+class LiveEvent:
+    """One thing a subscriber may show.
+
+    ``type``: ``started`` (audio time 0 is ``wall``), ``partial`` (unconfirmed words, replaced
+    by the next partial), ``confirmed`` (words fixed for good), ``segment`` (a finished line),
+    ``speaker`` (labels of finished lines, new or revised), ``chapter`` (all chapters so far),
+    ``level`` (input meter), ``status`` (capture/recognition state, one-line ``message``),
+    ``stopped``. ``wall`` is the Unix time the event was emitted; ``audio_start``/``audio_end``
+    are seconds of session audio the event covers.
+    """
+
+    type: str
+    wall: float
+    audio_start: float | None = None
+    audio_end: float | None = None
+    text: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type, "wall": round(self.wall, 6)}
+        if self.audio_start is not None:
+            d["audio_start"] = round(float(self.audio_start), 3)
+        if self.audio_end is not None:
+            d["audio_end"] = round(float(self.audio_end), 3)
+        if self.text is not None:
+            d["text"] = self.text
+        d.update(self.data)
+        return d
+
+
+Subscriber = Callable[[LiveEvent], None]
+
+
+class EventLog:
+    """A subscriber writing every event as one JSON line (flushed per line, so it can be tailed)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.f = open(self.path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed in close()
+        except OSError as e:
+            raise MinutesError(f"Cannot write the event log '{path}': {e.strerror or e}.") from e
+        self._lock = threading.Lock()
+
+    def __call__(self, event: LiveEvent) -> None:
+        line = json.dumps(event.to_dict(), ensure_ascii=False)
+        with self._lock:
+            if not self.f.closed:
+                self.f.write(line + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            self.f.close()
+
+
+class FileSource:
+    """Feeds an audio file through the live path as a microphone would: blocks of
+    ``block_seconds``, each delivered when it would have been fully captured (``realtime``),
+    or as fast as the session takes them (``busy()`` says when to wait)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        on_audio: Callable[[np.ndarray], None],
+        on_status: Callable[[str, str], None] | None = None,
+        realtime: bool = True,
+        block_seconds: float = 0.1,
+        busy: Callable[[], bool] | None = None,
+        loops: int = 1,
+    ):
+        from engine.audio.decode import probe
+
+        self.path = Path(path)
+        self.meta = probe(self.path)  # AudioError now, not in the thread
+        self.on_audio = on_audio
+        self.on_status = on_status or (lambda state, message: None)
+        self.realtime = realtime
+        self.block_seconds = block_seconds
+        self.busy = busy or (lambda: False)
+        self.loops = max(1, loops)
+        self.level = 0.0
+        self.peak = 0.0
+        self.frames_in = 0
+        self.start_wall = 0.0
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, start_wall: float | None = None) -> None:
+        self.start_wall = start_wall or time.time()
+        self._thread = threading.Thread(target=self._run, name="minutes-file-source", daemon=True)
+        self._thread.start()
+        self.on_status("capturing", f"Reading {self.path.name}{' in real time' if self.realtime else ''}.")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.on_status("stopped", "Input stopped.")
+
+    def _run(self) -> None:
+        from engine.audio.decode import stream_audio
+
+        try:
+            for _ in range(self.loops):
+                for big in stream_audio(self.path, block_seconds=10.0):
+                    step = int(self.block_seconds * SAMPLE_RATE)
+                    for i in range(0, big.size, step):
+                        if self._stop.is_set():
+                            return
+                        self._deliver(big[i : i + step])
+        except MinutesError as e:
+            self.on_status("lost", str(e))
+        finally:
+            self.done.set()
+
+    def _deliver(self, block: np.ndarray) -> None:
+        due = self.start_wall + (self.frames_in + block.size) / SAMPLE_RATE
+        if self.realtime:
+            wait = due - time.time()
+            if wait > 0:
+                self._stop.wait(wait)
+        else:
+            while self.busy() and not self._stop.is_set():
+                time.sleep(0.01)
+        self.level = float(np.sqrt(np.mean(block.astype(np.float64) ** 2))) if block.size else 0.0
+        self.peak = float(np.max(np.abs(block))) if block.size else 0.0
+        self.frames_in += block.size
+        self.on_audio(block)
+
+
+def speaker_at(start: float, end: float, turns: list[tuple[float, float, str]]) -> str | None:
+    """The label that covers most of [start, end] among (start, end, label) turns."""
+    talk: dict[str, float] = {}
+    for a, b, label in turns:
+        ov = min(b, end) - max(a, start)
+        if ov > 0:
+            talk[label] = talk.get(label, 0.0) + ov
+    if not talk:
+        # a line with no overlapping turn takes the nearest one
+        near = min(turns, key=lambda t: min(abs(t[0] - end), abs(t[1] - start)), default=None)
+        return near[2] if near else None
+    return max(talk, key=talk.get)
+
+
+def label_segments(segments: list[Segment], turns: list[tuple[float, float, str]]) -> list[int]:
+    """Set each segment's speaker from the turns; returns the indices whose label changed."""
+    changed = []
+    for i, s in enumerate(segments):
+        label = speaker_at(s.start, s.end, turns)
+        if label is not None and label != s.speaker:
+            s.speaker = label
+            changed.append(i)
+    return changed
+
+
+@dataclass
+class LiveOptions:
+    """What a live session does besides recognition (which ``streaming`` configures)."""
+
+    input_device: str | None = None  # a name, number or part of a name; None: the default input
+    from_file: str | Path | None = None  # feed this file instead of a device (tests, benchmarks)
+    realtime: bool = True  # with from_file: at the pace of real time
+    loops: int = 1  # with from_file: play it this many times (long-run benchmarks)
+    folder: str | Path | None = None  # session folder; None: a new one under <data dir>/sessions
+    speakers: bool = True  # label speakers live (engine.speakers.live) when it is available
+    chapters: bool = True  # live chapters (engine.chapters) when available
+    keywords: str | None = None  # agenda for the chapters
+    relabel_seconds: float = 60.0  # re-cluster speakers after this much new audio
+    chapter_seconds: float = 15.0  # update chapters at most this often (audio seconds)
+    final_pass: bool = False  # at stop, transcribe the whole recording at file quality
+    level_interval: float = 0.1  # seconds between level events
