@@ -81,7 +81,10 @@ def devices_command(args: argparse.Namespace) -> int:
         _fail(str(e))
         return EXIT_BAD_INPUT
     if not devices:
-        print("No audio inputs found.", file=sys.stderr)
+        print(
+            "No audio inputs found (plug in a microphone; on Linux check that PulseAudio or PipeWire is running).",
+            file=sys.stderr,
+        )
         return EXIT_OK
     print("Inputs (use the number or a part of the name with `minutes live --input-device`):")
     for d in devices:

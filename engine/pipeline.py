@@ -510,6 +510,7 @@ class LiveSession:
 
     def _annotate(self) -> None:
         relabelled_at = 0.0
+        relabel_every = self.options.relabel_seconds
         charted_at = 0.0
         pending: list[Segment] = []
         while True:
@@ -524,9 +525,14 @@ class LiveSession:
                         seg.speaker = label
                         self._emit("speaker", seg.start, seg.end, segment=index, speaker=label)
             end = self.segments[-1].end if self.segments else 0.0
-            if self.tracker is not None and (final or end - relabelled_at >= self.options.relabel_seconds):
+            if self.tracker is not None and (final or end - relabelled_at >= relabel_every):
                 relabelled_at = end
-                self._relabel()
+                took = time.perf_counter()
+                with _one_blas_thread():  # leave the other core(s) to recognition
+                    self._relabel()
+                # Re-clustering grows with the meeting and shares the CPU with recognition: the slower
+                # it gets, the rarer it runs (at most ~1/40 of the time).
+                relabel_every = max(self.options.relabel_seconds, 40 * (time.perf_counter() - took))
             due = pending and end - charted_at >= self.options.chapter_seconds
             if self.options.chapters and (due or (final and (pending or self.chapter_tracker is not None))):
                 charted_at = end
@@ -595,3 +601,14 @@ class LiveSession:
             label_segments(final.segments, turns)
             final.speakers = live.speakers
         return final
+
+
+def _one_blas_thread():
+    """numpy's BLAS on one thread while the block runs (a context manager; a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)

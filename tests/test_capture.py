@@ -155,6 +155,19 @@ def _wait(cond, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def test_devices_command_lists_the_virtual_microphone_as_system_audio(pulse):
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "devices"], cwd=repo, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    line = next(line for line in out.stdout.splitlines() if f"{SINK}.monitor" in line)
+    assert f"pulse:{SINK}.monitor" in line and "system audio" in line
+
+
 @pytest.mark.slow
 def test_virtual_microphone_is_transcribed_live(pulse, transcriber, data_dir, tmp_path):
     """paplay -> null sink -> monitor source -> PortAudio -> sounddevice -> live session: WER <= 15%."""
