@@ -3,6 +3,10 @@
     .venv/bin/python bench/diarization.py                       # default settings, all sets
     .venv/bin/python bench/diarization.py --method agglomerative
     .venv/bin/python bench/diarization.py --sensitivity         # window length x0.5, x1, x1.5
+    .venv/bin/python bench/diarization.py --threads 1           # as measured for docs/benchmarks.md
+
+--sensitivity scales the labelling window (and hop) with the clustered window held at 1.5 s, as
+the engine does, and then also the clustered window itself, so both dependences are reported.
 
 DER is scored with overlap (skip_overlap=False) at collar 0.25 s and 0 s (pyannote's collar is the
 total width removed around each reference boundary), within each file's UEM where one exists.
@@ -190,7 +194,10 @@ def main() -> None:
     ap.add_argument("--method", default=None, help="spectral or agglomerative (default: the engine's)")
     ap.add_argument("--window", type=float, default=None)
     ap.add_argument("--hop", type=float, default=None)
-    ap.add_argument("--sensitivity", action="store_true", help="also run window x0.5 and x1.5 (hop scaled alike)")
+    ap.add_argument("--cluster-window", type=float, default=None, help="length of the clustered windows")
+    ap.add_argument(
+        "--sensitivity", action="store_true", help="window x0.5 and x1.5 (hop alike), then the clustered window"
+    )
     ap.add_argument("--compare", action="store_true", help="run every clustering method")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=str(REPO / "bench" / "out" / "diarization.json"))
@@ -204,6 +211,8 @@ def main() -> None:
         base = replace(base, window=args.window)
     if args.hop:
         base = replace(base, hop=args.hop)
+    if args.cluster_window:
+        base = replace(base, cluster_window=args.cluster_window)
     runs: list[tuple[str, DiarizationOptions]] = [("default", base)]
     if args.compare:
         from engine.speakers.clustering import METHODS
@@ -212,10 +221,17 @@ def main() -> None:
     if args.sensitivity:
         for f in (0.5, 1.5):
             runs.append((f"window x{f}", replace(base, window=base.window * f, hop=base.hop * f)))
+        for f in (0.5, 1.5):
+            cw = (base.cluster_window or base.window) * f
+            runs.append((f"cluster window x{f}", replace(base, cluster_window=cw)))
     runner = Runner(args.threads)
     reports = {}
     for label, opts in runs:
-        print(f"== {label}: method {opts.method}, window {opts.window:.2f} s, hop {opts.hop:.2f} s", flush=True)
+        print(
+            f"== {label}: method {opts.method}, window {opts.window:.2f} s, hop {opts.hop:.2f} s, "
+            f"clustered window {opts.cluster_window or opts.window:.2f} s",
+            flush=True,
+        )
         rep = evaluate(runner, opts, sets, verbose=not args.quiet)
         reports[label] = rep
         print(summary(rep), flush=True)

@@ -84,6 +84,18 @@ def test_two_speaker_recording_gets_two_speakers(diarizer, data_dir: Path) -> No
         assert sum(1 for t in result.turns if t.speaker == spk) >= 2
 
 
+def test_count_does_not_move_with_the_labelling_window(diarizer, data_dir: Path) -> None:
+    """The telephone pair merged at a 0.75 s window when the window also set the count."""
+    from engine.speakers.diarize import DiarizationOptions
+
+    folder = data_dir / "diarization" / "pyannote_sample"
+    audio = _load(folder / "sample.wav")
+    for window in (0.75, 2.25):
+        result = diarizer(audio, DiarizationOptions(window=window, hop=window / 2))
+        assert result.num_speakers == 2
+        assert _der(folder / "sample.rttm", result.turns) < 0.15
+
+
 def test_six_speakers_found_automatically(diarizer, data_dir: Path) -> None:
     folder = data_dir / "diarization" / "librispeech_turns_synthetic"
     result = diarizer(_load(folder / "libri_6spk.wav"))
