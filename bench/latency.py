@@ -189,6 +189,19 @@ def analyse(events_path: Path, ref_words: list, ref_text: str, file_text: str, d
     return out
 
 
+def loop_guard(tokens: list[int], seconds: float) -> list[int]:
+    """What the live decoder keeps of a greedy token sequence: stop at a repeat or past the token budget."""
+    from engine.asr.streaming import REPEAT_TOKENS, StreamingOptions, _repeats
+
+    budget = int(StreamingOptions().max_tokens_per_second * seconds) + 8
+    out: list[int] = []
+    for tok in tokens[:budget]:
+        out.append(tok)
+        if _repeats(out, len(out)):
+            return out[:-REPEAT_TOKENS]
+    return out
+
+
 def trim_study(threads: int) -> dict:
     """Does a shorter encoder input keep accuracy? asr_en (50 utterances), greedy, one window each."""
     import math
@@ -214,7 +227,7 @@ def trim_study(threads: int) -> dict:
     }
     out = {}
     for name, seconds in configs.items():
-        hyps, enc, total = [], 0.0, 0.0
+        hyps, guarded, enc, total = [], [], 0.0, 0.0
         for path, _ in pairs:
             audio = load_audio(path)
             frames = min(3000, 2 * math.ceil(seconds(audio.size / 16000) * 50))
@@ -225,8 +238,11 @@ def trim_study(threads: int) -> dict:
             r = dec.decode(cross, opts)[0]
             total += time.perf_counter() - t0
             hyps.append(t.tokenizer.decode(r.tokens))
+            guarded.append(t.tokenizer.decode(loop_guard(r.tokens, audio.size / 16000)))
+        refs = [r for _, r in pairs]
         out[name] = {
-            "wer": round(100 * scoring.wer([r for _, r in pairs], hyps), 2),
+            "wer": round(100 * scoring.wer(refs, hyps), 2),
+            "wer_with_loop_guard": round(100 * scoring.wer(refs, guarded), 2),
             "encoder_ms_per_utterance": round(1000 * enc / len(pairs), 1),
             "total_ms_per_utterance": round(1000 * total / len(pairs), 1),
         }

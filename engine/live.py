@@ -7,19 +7,20 @@ events. Nothing here imports Qt, and events are plain dataclasses with a JSON fo
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.errors import MinutesError
-from engine.transcript import Segment
+from engine.transcript import NO_SPACE_LANGUAGES, Segment
 
 log = logging.getLogger("minutes.live")
 
@@ -183,6 +184,51 @@ def label_segments(segments: list[Segment], turns: list[tuple[float, float, str]
             s.speaker = label
             changed.append(i)
     return changed
+
+
+def split_at_speaker_changes(
+    segments: list[Segment], turns: list[tuple[float, float, str]], language: str | None
+) -> list[Segment]:
+    """The final transcript's lines: every word takes the speaker of the turn it falls in, and a
+    line splits where that changes, so no line holds two people.
+
+    Live lines are cut by pauses and length, not by who speaks; the final re-clustering knows
+    who spoke within a line. Labels are the ones shown live; words no turn covers keep their line's.
+    """
+    turns = sorted(turns)
+    starts = [t[0] for t in turns]
+
+    def at(start: float, end: float) -> str | None:
+        mid = (start + end) / 2
+        i = bisect.bisect_right(starts, mid) - 1
+        for j in (i, i + 1, i - 1):  # the turn holding the word's middle, else a neighbour it touches
+            if 0 <= j < len(turns) and turns[j][0] <= max(mid, start) and turns[j][1] >= min(mid, end):
+                return turns[j][2]
+        return None
+
+    out: list[Segment] = []
+    for seg in segments:
+        if not seg.words or not turns:
+            out.append(seg)
+            continue
+        runs: list[tuple[str | None, list]] = []
+        for w in seg.words:
+            label = at(w.start, max(w.end, w.start + 0.01)) or (runs[-1][0] if runs else seg.speaker)
+            if runs and runs[-1][0] == label:
+                runs[-1][1].append(w)
+            else:
+                runs.append((label, [w]))
+        if len(runs) == 1:
+            out.append(replace(seg, speaker=runs[0][0] or seg.speaker))
+            continue
+        for label, words in runs:
+            if language in NO_SPACE_LANGUAGES:
+                text = "".join(w.word.strip() for w in words)
+            else:
+                text = "".join(w.word for w in words).strip()
+            end = max(words[-1].end, words[0].start)
+            out.append(replace(seg, start=words[0].start, end=end, text=text, words=list(words), speaker=label))
+    return out
 
 
 @dataclass

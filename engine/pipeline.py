@@ -302,6 +302,7 @@ class LiveSession:
         self.tracker = tracker if tracker is not None else self._default_tracker()
         self.chapter_tracker = chapters
         self.segments: list[Segment] = []
+        self._turns: list[tuple[float, float, str]] = []  # the last re-clustering: who spoke when
         self.chapters: list = []
         self.recorder = None
         self.source = None
@@ -510,7 +511,9 @@ class LiveSession:
 
     def _annotate(self) -> None:
         relabelled_at = 0.0
-        relabel_every = self.options.relabel_seconds
+        # The first labels come from the quick online guess; re-cluster soon (after 15 s, 30 s, ...)
+        # while the meeting is young and re-clustering is cheap, then every relabel_seconds.
+        relabel_every = self.options.relabel_seconds / 4
         charted_at = 0.0
         pending: list[Segment] = []
         while True:
@@ -532,7 +535,8 @@ class LiveSession:
                     self._relabel()
                 # Re-clustering grows with the meeting and shares the CPU with recognition: the slower
                 # it gets, the rarer it runs (at most ~1/40 of the time).
-                relabel_every = max(self.options.relabel_seconds, 40 * (time.perf_counter() - took))
+                took = time.perf_counter() - took
+                relabel_every = max(min(self.options.relabel_seconds, 2 * relabel_every), 40 * took)
             due = pending and end - charted_at >= self.options.chapter_seconds
             if self.options.chapters and (due or (final and (pending or self.chapter_tracker is not None))):
                 charted_at = end
@@ -545,7 +549,8 @@ class LiveSession:
         from engine.live import label_segments
 
         with self._lock:
-            changed = label_segments(self.segments, self.tracker.relabel())
+            self._turns = self.tracker.relabel()
+            changed = label_segments(self.segments, self._turns)
         if changed:
             updates = [[i, self.segments[i].speaker] for i in changed]
             self._emit("speaker", updates=updates)
@@ -570,23 +575,25 @@ class LiveSession:
 
     # -- the result ------------------------------------------------------------------------------
     def _transcript(self, wav: Path) -> Transcript:
+        from engine.live import split_at_speaker_changes
         from engine.transcript import Speaker
 
-        labels = sorted({s.speaker for s in self.segments if s.speaker}, key=lambda x: (len(x), x))
+        segments = split_at_speaker_changes(self.segments, self._turns, self.recognizer.language)
+        labels = sorted({s.speaker for s in segments if s.speaker}, key=lambda x: (len(x), x))
         return Transcript(
             audio=AudioInfo(path=str(wav), duration=round(self.recorder.seconds, 3), sample_rate=16000),
             language=self.recognizer.language,
             model=ModelInfo(
                 name=self.transcriber.model_name, precision=self.transcriber.precision, device=self.transcriber.device
             ),
-            segments=list(self.segments),
+            segments=segments,
             speakers=[Speaker(id=s, name=f"Speaker {s[1:]}" if s[1:].isdigit() else s) for s in labels],
             chapters=list(self.chapters),
         )
 
     def _final_pass(self, wav: Path, live: Transcript) -> Transcript:
         """The file engine on the whole recording; speaker labels stay the ones shown live."""
-        from engine.live import label_segments
+        from engine.live import split_at_speaker_changes
 
         opts = TranscribeOptions(
             language=live.language or self.streaming.language,
@@ -597,9 +604,10 @@ class LiveSession:
         )
         final = self.transcriber.transcribe(wav, opts)
         if self.tracker is not None:
-            turns = [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
-            label_segments(final.segments, turns)
-            final.speakers = live.speakers
+            turns = self._turns or [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
+            final.segments = split_at_speaker_changes(final.segments, turns, final.language)
+            spoken = {s.speaker for s in final.segments}
+            final.speakers = [sp for sp in live.speakers if sp.id in spoken]
         return final
 
 

@@ -389,3 +389,74 @@ def test_live_cli_bad_device_and_bad_file_are_one_line_errors(tmp_path, cli_env)
     )  # fmt: skip
     assert p.returncode == 2 and "minutes: error:" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def _label_of_people(segments: dict[int, tuple[float, float, str | None]], ref) -> dict[str, str]:
+    """Each reference person's name as the user sees it: the label shown on most of their speech."""
+    from pyannote.core import Segment
+
+    talk: dict[str, dict[str, float]] = {}
+    for a, b, label in segments.values():
+        if label is None:
+            continue
+        crop = ref.crop(Segment(a, b), mode="intersection")
+        for who in crop.labels():
+            talk.setdefault(who, {}).setdefault(label, 0.0)
+            talk[who][label] += crop.label_duration(who)
+    return {who: max(v, key=v.get) for who, v in talk.items() if v}
+
+
+@pytest.mark.slow
+def test_live_speakers_at_real_time_pace_never_swap_and_end_close_to_offline(tmp_path, data_dir, cli_env):
+    """A real two-person call through `minutes live --realtime`: replay every label the user saw."""
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from bench.diarization import load_reference
+    from engine.speakers.diarize import Diarizer
+
+    folder = data_dir / "diarization" / "pyannote_sample"
+    ref = load_reference(folder / "sample.rttm")
+    events_path, out = tmp_path / "events.jsonl", tmp_path / "out"
+    p = subprocess.run(
+        _minutes(
+            "live", "--from-file", str(folder / "sample.wav"), "--realtime", "--language", "en",
+            "--events", str(events_path), "--out", str(out), "-f", "json", "--no-chapters", "-q",
+        ),
+        cwd=REPO, env=cli_env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    shown: dict[int, tuple[float, float, str | None]] = {}
+    names: dict[str, str] = {}  # reference person -> the label they are shown under
+    labelled_within: list[float] = []
+    ended: dict[int, float] = {}
+    for e in _events(events_path):
+        if e["type"] == "segment":
+            shown[e["segment"]] = (e["audio_start"], e["audio_end"], None)
+            ended[e["segment"]] = e["wall"]
+        elif e["type"] == "speaker":
+            for i, label in e.get("updates") or [[e["segment"], e["speaker"]]]:
+                a, b, _ = shown[i]
+                shown[i] = (a, b, label)
+                if i in ended:
+                    labelled_within.append(e["wall"] - ended.pop(i))
+            now = _label_of_people(shown, ref)
+            # never swap two people's names: two people shown under different labels may not trade them
+            for x in now:
+                for y in now:
+                    if x < y and x in names and y in names and names[x] != names[y]:
+                        assert (now[x], now[y]) != (names[y], names[x]), f"{x} and {y} swapped labels"
+            names.update(now)
+    assert labelled_within and max(labelled_within) < 1.0, labelled_within  # each line labelled at once
+    transcript = json.loads(next(out.glob("*.json")).read_text())
+    live = Annotation()
+    for s in transcript["segments"]:
+        live[Segment(s["start"], s["end"])] = s["speaker"]
+    assert len(live.labels()) == 2 and [s["id"] for s in transcript["speakers"]] == sorted(live.labels())
+    offline = Annotation()
+    for t in Diarizer(threads=2)(load_audio(folder / "sample.wav")).turns:
+        offline[Segment(t.start, t.end)] = t.speaker
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    der_live, der_offline = metric(ref, live), metric(ref, offline)
+    print(f"live DER {der_live:.3f}, offline {der_offline:.3f}")
+    assert der_live <= der_offline + 0.05, (der_live, der_offline)

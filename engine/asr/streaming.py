@@ -205,8 +205,8 @@ class StreamingRecognizer:
         self.speech_end = max(self.speech_end, start)
 
     def _close_window(self, end: int) -> None:
-        log.debug("CLOSE at %.2f", end / SAMPLE_RATE)
         """Forget the window's audio; its confirmed text becomes the prompt."""
+        log.debug("window closed at %.2f s", end / SAMPLE_RATE)
         self.context = _tail_text(self.context + self._text_of(self.committed), self.opts.prompt_chars)
         self.committed, self.tail = [], []
         self.window_start = None
@@ -337,7 +337,7 @@ class StreamingRecognizer:
         """Start the window at ``sample``; committed words before index ``keep_from`` become prompt."""
         assert self.window_start is not None
         sample = min(max(sample, self.window_start), self.total)
-        log.debug("CUT at %.2f keep_from %d of %d", sample / SAMPLE_RATE, keep_from, len(self.committed))
+        log.debug("window cut at %.2f s, %d words kept", sample / SAMPLE_RATE, len(self.committed[keep_from:]))
         self.context = _tail_text(self.context + self._text_of(self.committed[:keep_from]), self.opts.prompt_chars)
         self.committed = self.committed[keep_from:]
         self.window_start = sample

@@ -272,6 +272,8 @@ class Capture:
         dev = find_device(spec, list_devices(refresh=refresh))
         if dev.pulse_source is not None:
             os.environ["PULSE_SOURCE"] = dev.pulse_source  # read by the pulse plugin when the stream opens
+        elif self.device is not None and self.device.pulse_source is not None:
+            os.environ.pop("PULSE_SOURCE", None)  # ours, from the previous device: the server's default again
         rate = int(dev.sample_rate) or 48000
         last_error: Exception | None = None
         for channels in (1, min(2, dev.channels)):

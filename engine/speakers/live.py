@@ -21,7 +21,7 @@ from engine.speakers.embedding import SAMPLE_RATE, SpeakerEncoder
 WINDOW = 1.5
 HOP = 0.75
 MIN_UTTERANCE = 0.4  # seconds; shorter ones take the previous speaker
-MAX_WINDOWS = 2000  # beyond this, re-clustering groups whole utterances (bounded time and memory)
+MAX_WINDOWS = 1200  # re-clustering fits on at most this many windows (bounded time and memory)
 
 
 @dataclass
@@ -115,27 +115,27 @@ class LiveSpeakerTracker:
         from engine.speakers.clustering import centroids
         from engine.speakers.diarize import assign_frames
 
-        n_windows = sum(len(u.windows) for u in voiced)
+        X = np.concatenate([u.windows for u in voiced])
         cluster = METHODS[self.method]()
-        if n_windows <= MAX_WINDOWS:
-            X = np.concatenate([u.windows for u in voiced])
-            labels = cluster(X, 1, self.max_speakers, self.num_speakers)
-            spans = [(u.start + a, u.start + b) for u in voiced for a, b in u.spans]
-        else:  # hours in: whole utterances, so time and memory stay bounded
-            X = np.stack([u.vector for u in voiced])
-            labels = cluster(X, 1, self.max_speakers, self.num_speakers)
-            spans = [(u.start, u.end) for u in voiced]
-        cents = centroids(X, labels)
-        end = max(u.end for u in self.utterances)
-        pieces = assign_frames(end, [(u.start, u.end) for u in voiced], spans, X @ cents.T, 0.5)
+        # Hours in, cluster an even sample of the meeting and score every window against its
+        # centroids: the affinity matrix, and so time and memory, stop growing with the meeting.
+        fit = X if len(X) <= MAX_WINDOWS else X[np.linspace(0, len(X) - 1, MAX_WINDOWS).round().astype(int)]
+        cents = centroids(fit, cluster(fit, 1, self.max_speakers, self.num_speakers))
+        sims = X @ cents.T
+        pieces: list[tuple[float, float, int]] = []
+        talk = np.zeros((len(voiced), len(cents)))  # seconds of each utterance under each new cluster
+        row = 0
+        for i, u in enumerate(voiced):  # one utterance at a time: frame arrays stay utterance-sized
+            n = len(u.windows)
+            for t in assign_frames(u.end - u.start, [(0.0, u.end - u.start)], u.spans, sims[row : row + n], 0.5):
+                pieces.append((u.start + t.start, u.start + t.end, t.speaker))
+                talk[i, t.speaker] += t.end - t.start
+            row += n
         # map clusters onto the labels shown so far, keeping the most speech under its old label
         old = sorted({u.label for u in voiced}, key=lambda s: int(s[1:]))
         overlap = np.zeros((len(old), len(cents)))
-        for p in pieces:
-            for u in voiced:
-                ov = min(p.end, u.end) - max(p.start, u.start)
-                if ov > 0:
-                    overlap[old.index(u.label), p.speaker] += ov
+        for i, u in enumerate(voiced):
+            overlap[old.index(u.label)] += talk[i]
         rows, cols = linear_sum_assignment(-overlap)
         mapping = {int(c): old[r] for r, c in zip(rows, cols) if overlap[r, c] > 0}
         used = set(mapping.values())
@@ -146,16 +146,10 @@ class LiveSpeakerTracker:
                     n += 1
                 mapping[c] = f"S{n}"
                 used.add(mapping[c])
-        out = [(p.start, p.end, mapping[p.speaker]) for p in pieces]
-        # each utterance's own label: who speaks most of it
-        for u in voiced:
-            talk: dict[str, float] = {}
-            for a, b, lab in out:
-                ov = min(b, u.end) - max(a, u.start)
-                if ov > 0:
-                    talk[lab] = talk.get(lab, 0.0) + ov
-            if talk:
-                u.label = max(talk, key=talk.get)
+        out = [(a, b, mapping[c]) for a, b, c in pieces]
+        for i, u in enumerate(voiced):  # each utterance's own label: who speaks most of it
+            if talk[i].sum() > 0:
+                u.label = mapping[int(np.argmax(talk[i]))]
         self.centroids = {mapping[c]: cents[c] for c in range(len(cents))}
         self._counts = {lab: 1 for lab in self.centroids}
         short = [(u.start, u.end, u.label) for u in self.utterances if u.vector is None and u.label is not None]
