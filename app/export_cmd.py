@@ -87,9 +87,7 @@ def export_command(args: argparse.Namespace) -> int:
                 )
             stem = src.name[: -len(".json")] if src.name.lower().endswith(".json") else src.stem
             target = out_dir or src.parent
-            written = [
-                write(transcript, fmt, target / f"{stem}.{fmt}", **format_options(fmt, args)) for fmt in formats
-            ]
+            written = [write(transcript, fmt, target / f"{stem}.{fmt}", **format_options(fmt, args)) for fmt in formats]
         except MinutesError as e:
             _fail(str(e))
             status = EXIT_BAD_INPUT

@@ -160,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
     model_dir = resolve_model_dir(args.model_dir, args.packages_dir)
-    result = dump_tokens(
-        args.wavs, model_dir, args.language, args.compute_type, args.threads, args.features_out
-    )
+    result = dump_tokens(args.wavs, model_dir, args.language, args.compute_type, args.threads, args.features_out)
     write_json(result, args.out)
     return 0
 
