@@ -4,6 +4,10 @@
     .venv/bin/python bench/diarization.py --method agglomerative
     .venv/bin/python bench/diarization.py --sensitivity         # window length x0.5, x1, x1.5
     .venv/bin/python bench/diarization.py --threads 1           # as measured for docs/benchmarks.md
+    .venv/bin/python bench/diarization.py --oracle-count        # also with each file's true count given
+
+--oracle-count runs every configuration a second time with each file's number of reference
+speakers passed as num_speakers (what a user typing ``--speakers N`` gets).
 
 --sensitivity scales the labelling window (and hop) with the clustered window held at 1.5 s, as
 the engine does, and then also the clustered window itself, so both dependences are reported.
@@ -108,10 +112,13 @@ def files_of(name: str) -> list[tuple[Path, Path, Path]]:
     return out
 
 
-def evaluate(runner: Runner, opts: DiarizationOptions, sets: list[str], verbose: bool = True) -> dict:
+def evaluate(
+    runner: Runner, opts: DiarizationOptions, sets: list[str], verbose: bool = True, oracle_count: bool = False
+) -> dict:
+    """DER per set; ``oracle_count``: each file's number of reference speakers is given as num_speakers."""
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    report: dict = {"options": {k: v for k, v in vars(opts).items()}, "sets": {}}
+    report: dict = {"options": {k: v for k, v in vars(opts).items()}, "oracle_count": oracle_count, "sets": {}}
     total_audio = total_time = total_vad = 0.0
     for name in sets:
         der25 = DiarizationErrorRate(collar=0.25, skip_overlap=False)
@@ -119,12 +126,12 @@ def evaluate(runner: Runner, opts: DiarizationOptions, sets: list[str], verbose:
         rows = []
         for wav, rttm, uem_path in files_of(name):
             ref = load_reference(rttm)
-            hyp, n_hyp, took, vad_s, dur = runner.run(wav, opts)
+            n_ref = len(ref.labels())
+            hyp, n_hyp, took, vad_s, dur = runner.run(wav, replace(opts, num_speakers=n_ref) if oracle_count else opts)
             uem = load_uem(uem_path, dur)
             d25 = der25(ref, hyp, uem=uem)
             d0 = der0(ref, hyp, uem=uem)
             solo = solo_seconds(ref)
-            n_ref = len(ref.labels())
             rows.append(
                 {
                     "file": wav.stem,
@@ -199,6 +206,9 @@ def main() -> None:
         "--sensitivity", action="store_true", help="window x0.5 and x1.5 (hop alike), then the clustered window"
     )
     ap.add_argument("--compare", action="store_true", help="run every clustering method")
+    ap.add_argument(
+        "--oracle-count", action="store_true", help="also run each setting with the reference speaker count given"
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=str(REPO / "bench" / "out" / "diarization.json"))
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -224,15 +234,19 @@ def main() -> None:
         for f in (0.5, 1.5):
             cw = (base.cluster_window or base.window) * f
             runs.append((f"cluster window x{f}", replace(base, cluster_window=cw)))
+    plan = [(label, opts, False) for label, opts in runs]
+    if args.oracle_count:
+        plan += [(f"{label}, count given", opts, True) for label, opts in runs]
     runner = Runner(args.threads)
     reports = {}
-    for label, opts in runs:
+    for label, opts, oracle in plan:
         print(
             f"== {label}: method {opts.method}, window {opts.window:.2f} s, hop {opts.hop:.2f} s, "
-            f"clustered window {opts.cluster_window or opts.window:.2f} s",
+            f"clustered window {opts.cluster_window or opts.window:.2f} s"
+            + (", reference count given" if oracle else ""),
             flush=True,
         )
-        rep = evaluate(runner, opts, sets, verbose=not args.quiet)
+        rep = evaluate(runner, opts, sets, verbose=not args.quiet, oracle_count=oracle)
         reports[label] = rep
         print(summary(rep), flush=True)
     out = Path(args.json)

@@ -113,6 +113,24 @@ def test_a_fixed_count_is_obeyed(diarizer, data_dir: Path) -> None:
     assert 5 <= bounded.num_speakers <= 6
 
 
+def test_giving_the_right_count_is_no_worse_than_finding_it(diarizer, data_dir: Path) -> None:
+    """Told the true count, a far-field 3-person recording keeps its automatic quality.
+
+    Spectral clustering forced to 3 groups split one voice of falcon_test in two halves
+    (24% DER against 7.5% automatic); the telephone pair told 2 must still be kept apart.
+    """
+    from engine.speakers.diarize import DiarizationOptions
+
+    for folder, stem, n in (("picovoice_falcon_3spk", "falcon_test", 3), ("pyannote_sample", "sample", 2)):
+        audio = _load(data_dir / "diarization" / folder / f"{stem}.wav")
+        rttm = data_dir / "diarization" / folder / f"{stem}.rttm"
+        automatic = _der(rttm, diarizer(audio).turns)
+        given = diarizer(audio, DiarizationOptions(num_speakers=n))
+        assert given.num_speakers == n
+        der = _der(rttm, given.turns)
+        assert der < 0.12 and der <= automatic + 0.02, (stem, der, automatic)
+
+
 def test_one_speaker_stays_one(diarizer, data_dir: Path) -> None:
     # JFK over crowd noise, and one LJ Speech reader across eight utterances (50 s)
     assert diarizer(_load(data_dir / "asr_en" / "jfk.wav")).num_speakers == 1

@@ -8,7 +8,9 @@ Four methods, chosen between by DER on the benchmark (bench/diarization.py):
 * ``AgglomerativeClusterer``: average-linkage on cosine distance, cut at a threshold (or at
   the requested count).
 
-* ``CappedSpectralClusterer`` (the default): NME-SC, its count capped by an agglomerative count.
+* ``CappedSpectralClusterer`` (the default): NME-SC, its count capped by an agglomerative count;
+  told the count, the automatic partition when it has that count, else the better-separated
+  (silhouette) of NME-SC and average linkage at that count.
 * ``HybridClusterer``: the count from the agglomerative cut, the grouping from
   spectral clustering with that count.
 
@@ -198,9 +200,11 @@ class CappedSpectralClusterer:
     def __call__(
         self, embeddings: np.ndarray, min_speakers: int = 1, max_speakers: int = 8, num_speakers: int | None = None
     ) -> np.ndarray:
-        labels = SpectralClusterer()(embeddings, min_speakers, max_speakers, num_speakers)
         n = len(embeddings)
-        if num_speakers is not None or n < 3 or not len(labels):
+        if num_speakers is not None:
+            return self._fixed(embeddings, num_speakers, max_speakers)
+        labels = SpectralClusterer()(embeddings, min_speakers, max_speakers, None)
+        if n < 3 or not len(labels):
             return labels
         k = int(labels.max()) + 1
         if k <= 1:
@@ -214,6 +218,37 @@ class CappedSpectralClusterer:
         if k <= cap:
             return labels
         return _ahc_labels(embeddings, k=cap) if cap > 1 else np.zeros(n, dtype=np.int64)
+
+    def _fixed(self, embeddings: np.ndarray, k: int, max_speakers: int) -> np.ndarray:
+        """Exactly ``k`` groups (the user gave the count).
+
+        If the automatic count is already ``k``, the automatic partition; otherwise NME-SC or
+        average linkage cut at ``k``, whichever partition has the higher silhouette. Measured
+        (bench/diarization.py --oracle-count): spectral grouping at the given count alone scored
+        24% on falcon and 51% on AMI against 7.5% and 35% automatic, because forcing k on
+        far-field windows splits one voice in two halves, while average linkage gives the extra
+        groups to a few outlying windows, which costs little; but average linkage alone puts one
+        window of the telephone pair in a group of its own (48%) where NME-SC separates them.
+        """
+        n = len(embeddings)
+        if n < 3 or k <= 1 or k >= n:
+            return SpectralClusterer()(embeddings, num_speakers=k)
+        auto = self(embeddings, 1, max(max_speakers, k))
+        if int(auto.max()) + 1 == k:
+            return auto
+        spectral = SpectralClusterer()(embeddings, num_speakers=k)
+        linked = _ahc_labels(embeddings, k=k)
+        return spectral if _silhouette(embeddings, spectral) >= _silhouette(embeddings, linked) else linked
+
+
+def _silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette on cosine distance; -1 where it is undefined (one group, or every window alone)."""
+    from sklearn.metrics import silhouette_score
+
+    k = len(np.unique(labels))
+    if k < 2 or k >= len(labels):
+        return -1.0
+    return float(silhouette_score(embeddings, labels, metric="cosine"))
 
 
 METHODS: dict[str, type] = {
