@@ -186,6 +186,12 @@ def analyse(events_path: Path, ref_words: list, ref_text: str, file_text: str, d
                 }
             )
         out["per_5_minutes"] = table
+    # the memory curve: the largest RSS in each 30 s of the session (minutes from the start, MiB)
+    curve: dict[int, float] = {}
+    for t, m in run.get("rss", []):
+        b = int((t - w0) // 30)
+        curve[b] = max(curve.get(b, 0.0), m)
+    out["rss_curve"] = [[round(b / 2, 1), round(m, 1)] for b, m in sorted(curve.items()) if b >= 0]
     return out
 
 
