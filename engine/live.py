@@ -1,5 +1,5 @@
 """Pieces of a live session that are not recognition: events, a file fed like a microphone,
-the JSON-lines event log, and speaker labels from time spans.
+the JSON-lines event log, and speaker labels from time spans (Turns).
 
 ``engine.pipeline.LiveSession`` wires them together; a GUI or the CLI subscribes to the
 events. Nothing here imports Qt, and events are plain dataclasses with a JSON form.
@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -161,25 +161,42 @@ class FileSource:
         self.on_audio(block)
 
 
-def speaker_at(start: float, end: float, turns: list[tuple[float, float, str]]) -> str | None:
-    """The label that covers most of [start, end] among (start, end, label) turns."""
-    talk: dict[str, float] = {}
-    for a, b, label in turns:
-        ov = min(b, end) - max(a, start)
-        if ov > 0:
-            talk[label] = talk.get(label, 0.0) + ov
-    if not talk:
-        # a line with no overlapping turn takes the nearest one
-        near = min(turns, key=lambda t: min(abs(t[0] - end), abs(t[1] - start)), default=None)
-        return near[2] if near else None
-    return max(talk, key=talk.get)
+class Turns:
+    """(start, end, label) turns sorted by time, so a lookup reads the few turns near it, not the meeting."""
+
+    def __init__(self, turns: list[tuple[float, float, str]]):
+        self.turns = sorted(turns)
+        self.starts = [t[0] for t in self.turns]
+        self.longest = max((b - a for a, b, _ in self.turns), default=0.0)
+
+    def near(self, start: float, end: float) -> list[tuple[float, float, str]]:
+        """Every turn that can overlap [start, end]."""
+        lo = bisect.bisect_left(self.starts, start - self.longest)
+        return self.turns[lo : bisect.bisect_right(self.starts, end)]
+
+    def majority(self, start: float, end: float) -> str | None:
+        """The label that covers most of [start, end]; with none overlapping, the nearest turn's."""
+        talk: dict[str, float] = {}
+        for a, b, label in self.near(start, end):
+            ov = min(b, end) - max(a, start)
+            if ov > 0:
+                talk[label] = talk.get(label, 0.0) + ov
+        if not talk:
+            near = min(self.turns, key=lambda t: min(abs(t[0] - end), abs(t[1] - start)), default=None)
+            return near[2] if near else None
+        return max(talk, key=talk.get)
+
+    def at(self, time: float) -> str | None:
+        """The label of the latest-starting turn holding ``time``, if any."""
+        return next((label for a, b, label in reversed(self.near(time, time)) if a <= time <= b), None)
 
 
 def label_segments(segments: list[Segment], turns: list[tuple[float, float, str]]) -> list[int]:
     """Set each segment's speaker from the turns; returns the indices whose label changed."""
+    index = Turns(turns)
     changed = []
     for i, s in enumerate(segments):
-        label = speaker_at(s.start, s.end, turns)
+        label = index.majority(s.start, s.end)
         if label is not None and label != s.speaker:
             s.speaker = label
             changed.append(i)
@@ -195,39 +212,20 @@ def split_at_speaker_changes(
     Live lines are cut by pauses and length, not by who speaks; the final re-clustering knows
     who spoke within a line. Labels are the ones shown live; words no turn covers keep their line's.
     """
-    turns = sorted(turns)
-    starts = [t[0] for t in turns]
+    from engine.speakers.assign import split_at_labels
 
-    def at(start: float, end: float) -> str | None:
-        mid = (start + end) / 2
-        i = bisect.bisect_right(starts, mid) - 1
-        for j in (i, i + 1, i - 1):  # the turn holding the word's middle, else a neighbour it touches
-            if 0 <= j < len(turns) and turns[j][0] <= max(mid, start) and turns[j][1] >= min(mid, end):
-                return turns[j][2]
-        return None
-
+    index = Turns(turns)
+    no_space = language in NO_SPACE_LANGUAGES
     out: list[Segment] = []
     for seg in segments:
         if not seg.words or not turns:
             out.append(seg)
             continue
-        runs: list[tuple[str | None, list]] = []
+        labels: list[str | None] = []
         for w in seg.words:
-            label = at(w.start, max(w.end, w.start + 0.01)) or (runs[-1][0] if runs else seg.speaker)
-            if runs and runs[-1][0] == label:
-                runs[-1][1].append(w)
-            else:
-                runs.append((label, [w]))
-        if len(runs) == 1:
-            out.append(replace(seg, speaker=runs[0][0] or seg.speaker))
-            continue
-        for label, words in runs:
-            if language in NO_SPACE_LANGUAGES:
-                text = "".join(w.word.strip() for w in words)
-            else:
-                text = "".join(w.word for w in words).strip()
-            end = max(words[-1].end, words[0].start)
-            out.append(replace(seg, start=words[0].start, end=end, text=text, words=list(words), speaker=label))
+            mid = (w.start + max(w.end, w.start + 0.01)) / 2
+            labels.append(index.at(mid) or (labels[-1] if labels else seg.speaker))
+        out.extend(split_at_labels(seg, labels, no_space))
     return out
 
 

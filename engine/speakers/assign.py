@@ -31,6 +31,29 @@ def _word_speakers(words: list[Word], diarization: Diarization, fallback: int | 
     return labels
 
 
+def split_at_labels(seg: Segment, labels: list, no_space: bool) -> list[Segment]:
+    """``seg`` as one segment per run of words with the same label (``labels``: one per word)."""
+    runs: list[tuple[object, list[Word]]] = []
+    for w, lab in zip(seg.words, labels):
+        if runs and runs[-1][0] == lab:
+            runs[-1][1].append(w)
+        else:
+            runs.append((lab, [w]))
+    if len(runs) <= 1:
+        return [replace(seg, speaker=runs[0][0] if runs else seg.speaker)]
+    return [
+        replace(
+            seg,
+            start=words[0].start,
+            end=max(words[-1].end, words[0].start),
+            text=_join(words, no_space),
+            speaker=lab,
+            words=words,
+        )
+        for lab, words in runs
+    ]
+
+
 def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict[int, str] | None = None) -> None:
     """Set ``segment.speaker`` on every segment (splitting at speaker changes) and ``transcript.speakers``.
 
@@ -44,28 +67,7 @@ def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict
             seg.speaker = diarization.speaker_at(seg.start, seg.end)
             out.append(seg)
             continue
-        labels = _word_speakers(seg.words, diarization, None)
-        runs: list[tuple[int | None, list[Word]]] = []
-        for w, lab in zip(seg.words, labels):
-            if runs and runs[-1][0] == lab:
-                runs[-1][1].append(w)
-            else:
-                runs.append((lab, [w]))
-        if len(runs) == 1:
-            seg.speaker = runs[0][0]
-            out.append(seg)
-            continue
-        for lab, words in runs:
-            out.append(
-                replace(
-                    seg,
-                    start=words[0].start,
-                    end=max(words[-1].end, words[0].start),
-                    text=_join(words, no_space),
-                    speaker=lab,
-                    words=words,
-                )
-            )
+        out.extend(split_at_labels(seg, _word_speakers(seg.words, diarization, None), no_space))
     # number by first appearance in the transcript
     order: dict[int, str] = {}
     for seg in sorted(out, key=lambda s: s.start):
