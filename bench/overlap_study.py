@@ -94,15 +94,13 @@ class Voice:
 
 
 def load_pool(folder: Path) -> list[Voice]:
-    import soundfile as sf
-
+    from engine.audio.decode import load_audio
     from engine.audio.vad import SileroVAD
 
     vad = SileroVAD(threshold=0.5, min_speech_ms=100, min_silence_ms=100, speech_pad_ms=30, max_speech_s=None)
     voices = []
     for path in sorted(folder.glob("*.flac")):
-        audio, sr = sf.read(path, dtype="float32")
-        assert sr == SAMPLE_RATE, path
+        audio = load_audio(path)
         active = np.zeros(len(audio), dtype=bool)
         stream = vad.stream()
         for a, b in stream.push(audio) + stream.finish():
@@ -348,7 +346,8 @@ def score(model: Path | None, thresholds: list[float], sets: list[str], oracle: 
             ref = load_reference(rttm)
             hyp, _, _, _, dur = runner.run(wav, DiarizationOptions())
             uem = load_uem(uem_path, dur)
-            n = len(runner.cache[wav][0])
+            mel = runner.cache[wav][0]  # cached by runner.run
+            n = len(mel)
             truth, inside, cover = (np.zeros(n, bool) for _ in range(3))
             for s in ref.get_overlap():
                 truth[int(s.start * 100) : int(s.end * 100)] = True
@@ -357,7 +356,7 @@ def score(model: Path | None, thresholds: list[float], sets: list[str], oracle: 
             for s in hyp.get_timeline():
                 cover[int(s.start * 100) : int(np.ceil(s.end * 100))] = True
             positives += int((truth & inside).sum())
-            p2 = median_filter(detector.probs(runner.cache[wav][0])[:, 2], 25) if detector else None
+            p2 = median_filter(detector.probs(mel)[:, 2], 25) if detector else None
             for c in configs:
                 if c is None:
                     h = hyp
