@@ -3,9 +3,12 @@
 Why: a meeting cannot be repeated. The recorder appends 16-bit PCM to ``audio.wav`` in the
 session folder as blocks arrive and hands the bytes to the operating system at least once
 a second (``flush``; ``fsync`` too, so a power cut costs no more), so a killed process loses
-at most the last second. The WAV header is written first with the sizes of an empty file and
-corrected at a clean stop; after a crash the sizes are wrong but the samples are all there,
-and :func:`recover` rewrites the header from the file's length.
+at most the last second. After every block the header's two sizes (RIFF and data) are
+rewritten too, data first and sizes second, so the file on disk is a valid WAV at every
+moment: after a crash any player, editor or ``soundfile`` reads it as it is. A header can
+still be stale by one block (killed between the two writes), or by more after a power cut or
+from an older version that fixed the sizes only at a clean stop; :func:`recover` therefore
+rewrites the header from the file's length, not from the sizes it finds.
 
 A session folder (under ``<data dir>/sessions/``) holds:
   * ``session.json`` — state (``recording`` → ``finished`` or ``recovered``), start time,
@@ -44,16 +47,26 @@ def sessions_dir() -> Path:
     return data_dir() / "sessions"
 
 
+RIFF_SIZE_AT = 4  # byte offset of the RIFF chunk size (file length - 8)
+DATA_SIZE_AT = 40  # byte offset of the data chunk size (sample bytes)
+
+
+def _u32(n: int) -> bytes:
+    """A little-endian size field; past 4 GiB (37 h of audio) it stays at the maximum instead of
+    raising, so a very long meeting keeps recording (``recover`` counts from the length anyway)."""
+    return struct.pack("<I", min(n, 0xFFFFFFFF))
+
+
 def wav_header(n_samples: int, rate: int = SAMPLE_RATE) -> bytes:
     """A canonical 44-byte header for mono 16-bit PCM."""
     data = n_samples * 2
     return (
         b"RIFF"
-        + struct.pack("<I", 36 + data)
+        + _u32(36 + data)
         + b"WAVEfmt "
         + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
         + b"data"
-        + struct.pack("<I", data)
+        + _u32(data)
     )
 
 
@@ -136,9 +149,12 @@ class Recorder:
             if self._closed:
                 return
             try:
+                self._f.seek(HEADER_BYTES + 2 * self.samples)  # after a failed write: over its remains
                 self._f.write(pcm.tobytes())
                 self._f.flush()  # in the OS now: a killed process loses nothing of it
                 self.samples += pcm.size
+                self._write_sizes()  # only now: the header never counts samples the OS lacks
+                self._f.flush()
                 if time.monotonic() - self._last_sync >= self.FLUSH_SECONDS:
                     os.fsync(self._f.fileno())  # on the disk: a power cut loses at most this long
                     self._last_sync = time.monotonic()
@@ -147,6 +163,18 @@ class Recorder:
                 if self.error is None:
                     self.error = f"Cannot write the recording '{self.path}': {e.strerror or e}."
                 raise MinutesError(self.error) from e
+
+    def _write_sizes(self) -> None:
+        """Make the header's sizes match the samples written, so the file stays a valid WAV that
+        other programs read in full even if this process dies now; then back to the end.
+
+        Two 4-byte writes per block: cheap next to the block itself."""
+        data = 2 * self.samples
+        self._f.seek(RIFF_SIZE_AT)
+        self._f.write(_u32(36 + data))
+        self._f.seek(DATA_SIZE_AT)
+        self._f.write(_u32(data))
+        self._f.seek(HEADER_BYTES + data)
 
     def read(self, start: float, end: float) -> np.ndarray:
         """Samples [start, end) seconds back from disk (speaker labels need an utterance's audio;
