@@ -11,8 +11,12 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import MinutesError
+
+if TYPE_CHECKING:
+    from engine.transcript import Transcript
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -52,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-speakers", type=int, default=8, metavar="B", help="at most B speakers (default 8)")
     sp.add_argument("--no-diarize", action="store_true", help="do not find speakers")
     sp.add_argument("--no-voice-names", action="store_true", help="do not name speakers from enrolled voices")
+    t.add_argument(
+        "--overwrite", action="store_true", help="replace existing results even if edited (default: keep them)"
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     from app.cli_voices import add_parser as add_voices_parser
 
@@ -105,12 +112,46 @@ def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
         bar.update(f"{label}: speakers", p.fraction, note=p.message if "skipped" in p.message else "")
 
 
+OVERWRITE_HINT = " (--overwrite replaces it)"
+
+
+def write_results(
+    transcript: Transcript,
+    folder: Path,
+    name: str,
+    formats: list[str],
+    taken: set[Path],
+    overwrite: bool = False,
+    format_options: dict[str, dict[str, Any]] | None = None,
+) -> list[Path]:
+    """Write one result without losing another: names chosen by ``engine.export.naming`` (a result
+    of this run, an edited or foreign file are never replaced unasked), said in one line when moved.
+
+    ``taken`` gathers the files this run wrote; every file written is fingerprinted, so the next
+    run may replace it as long as nobody has changed it."""
+    from engine.export import write
+    from engine.export.naming import choose_targets, remember
+
+    targets = choose_targets(folder, name, formats, taken, overwrite)
+    if targets.moved:
+        print(f"minutes: {targets.message(OVERWRITE_HINT)}", file=sys.stderr)
+    written: list[Path] = []
+    try:
+        for fmt, path in zip(formats, targets.paths):
+            written.append(write(transcript, fmt, path, **(format_options or {}).get(fmt, {})))
+            taken.add(path)
+    finally:
+        remember(written)
+    return written
+
+
 def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
-    from engine.export import FORMATS, write
+    from engine.export import FORMATS
+    from engine.export.naming import output_names
     from engine.pipeline import TranscribeOptions, Transcriber
 
-    formats = [f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()]
+    formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         _fail(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
@@ -141,6 +182,17 @@ def transcribe_command(args: argparse.Namespace) -> int:
             status = EXIT_BAD_INPUT
     if not inputs:
         return status
+    # talk.mp4 and talk.m4a must not both write talk.json: they are named talk.mp4.json, talk.m4a.json
+    folders = [out_dir or path.parent for path, _ in inputs]
+    names = output_names([path for path, _ in inputs], folders)
+    renamed = sorted({path for (path, _), name in zip(inputs, names) if name == path.name != path.stem})
+    if renamed:
+        print(
+            f"minutes: {', '.join(str(p) for p in renamed)}: same name but for the extension, so each result "
+            f"is named by the full file name ('{renamed[0].name}.{formats[0]}', ...).",
+            file=sys.stderr,
+        )
+    taken: set[Path] = set()
 
     bar = _Bar(args.quiet)
     try:
@@ -176,7 +228,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
         max_speakers=args.max_speakers,
         recognize_voices=not args.no_voice_names,
     )
-    for path, duration in inputs:
+    for (path, duration), folder, name in zip(inputs, folders, names):
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
         t0 = time.perf_counter()
         try:
@@ -186,8 +238,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
                 progress=lambda p, d=duration, lb=label: _show_progress(bar, p, lb, d),
             )
             bar.close()
-            target = out_dir or path.parent
-            written = [write(transcript, fmt, target / f"{path.stem}.{fmt}") for fmt in formats]
+            written = write_results(transcript, folder, name, formats, taken, args.overwrite)
         except KeyboardInterrupt:
             bar.close()
             _fail("cancelled.")

@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--no-times", action="store_true", help="docx/txt: no timestamps")
     e.add_argument("--no-speakers", action="store_true", help="docx: no speaker names")
     e.add_argument("--title", default=None, help="docx: document title (default: the recording's name)")
+    e.add_argument(
+        "--overwrite", action="store_true", help="replace existing files even if edited (default: keep them)"
+    )
 
 
 def parse_formats(text: str) -> list[str]:
@@ -63,9 +66,8 @@ def format_options(fmt: str, args: argparse.Namespace) -> dict:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _fail
+    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _fail, write_results
     from engine.chapters import find_chapters
-    from engine.export import write
     from engine.export.reader import read_transcript
 
     try:
@@ -75,6 +77,7 @@ def export_command(args: argparse.Namespace) -> int:
         _fail(str(e))
         return EXIT_BAD_INPUT
     status = EXIT_OK
+    taken: set[Path] = set()  # two transcripts named alike (a/call.json, b/call.json) keep both exports
     for name in args.transcripts:
         src = Path(name)
         try:
@@ -87,7 +90,8 @@ def export_command(args: argparse.Namespace) -> int:
                 )
             stem = src.name[: -len(".json")] if src.name.lower().endswith(".json") else src.stem
             target = out_dir or src.parent
-            written = [write(transcript, fmt, target / f"{stem}.{fmt}", **format_options(fmt, args)) for fmt in formats]
+            options = {fmt: format_options(fmt, args) for fmt in formats}
+            written = write_results(transcript, target, stem, formats, taken, args.overwrite, options)
         except MinutesError as e:
             _fail(str(e))
             status = EXIT_BAD_INPUT
