@@ -193,7 +193,7 @@ class Transcriber:
             model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
             segments=segments,
         )
-        if opts.diarize and segments:
+        if opts.diarize:  # also without words: the turns say who spoke (laughs, unclear speech)
             self._add_speakers(transcript, path, opts, progress, cancel)
             segments = transcript.segments
         chapters = []
@@ -576,10 +576,13 @@ class LiveSession:
     # -- the result ------------------------------------------------------------------------------
     def _transcript(self, wav: Path) -> Transcript:
         from engine.live import split_at_speaker_changes
-        from engine.transcript import Speaker
+        from engine.transcript import Speaker, SpeakerTurn, merge_turns
 
         segments = split_at_speaker_changes(self.segments, self._turns, self.recognizer.language)
-        labels = sorted({s.speaker for s in segments if s.speaker}, key=lambda x: (len(x), x))
+        # the last re-clustering is the diarization: RTTM is written from it (labels as the segments')
+        turns = merge_turns([SpeakerTurn(a, b, label) for a, b, label in self._turns if label])
+        spoken = {s.speaker for s in segments if s.speaker} | {t.speaker for t in turns}
+        labels = sorted(spoken, key=lambda x: (len(x), x))
         return Transcript(
             audio=AudioInfo(path=str(wav), duration=round(self.recorder.seconds, 3), sample_rate=16000),
             language=self.recognizer.language,
@@ -589,10 +592,11 @@ class LiveSession:
             segments=segments,
             speakers=[Speaker(id=s, name=f"Speaker {s[1:]}" if s[1:].isdigit() else s) for s in labels],
             chapters=list(self.chapters),
+            turns=turns,
         )
 
     def _final_pass(self, wav: Path, live: Transcript) -> Transcript:
-        """The file engine on the whole recording; speaker labels stay the ones shown live."""
+        """The file engine on the whole recording; speaker labels and turns stay the ones shown live."""
         from engine.live import split_at_speaker_changes
 
         opts = TranscribeOptions(
@@ -606,7 +610,8 @@ class LiveSession:
         if self.tracker is not None:
             turns = self._turns or [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
             final.segments = split_at_speaker_changes(final.segments, turns, final.language)
-            spoken = {s.speaker for s in final.segments}
+            final.turns = list(live.turns)  # the live re-clustering, as the segments' labels are
+            spoken = {s.speaker for s in final.segments} | {t.speaker for t in final.turns}
             final.speakers = [sp for sp in live.speakers if sp.id in spoken]
         return final
 

@@ -64,6 +64,52 @@ class Chapter:
 
 
 @dataclass
+class SpeakerTurn:
+    """One stretch of one speaker's talk as the diarization found it, words or not.
+
+    ``speaker`` is a segment speaker id ("S1", ...). Turns of different speakers may overlap
+    (two people at once); RTTM is written from these, so speech between words is not lost.
+    Tools that merge speakers by changing segment ids must change the turns' ids alike.
+    """
+
+    start: float
+    end: float
+    speaker: str
+
+
+def merge_turns(turns: list[SpeakerTurn], gap: float = 0.0) -> list[SpeakerTurn]:
+    """``turns`` in start order, times on the millisecond grid the JSON keeps, with overlapping
+    or touching turns of one speaker (at most ``gap`` s apart) made one; empty turns dropped.
+
+    Rounding here, not only on writing, makes the RTTM written at once equal the one exported
+    from the JSON later.
+    """
+    out: list[SpeakerTurn] = []
+    last: dict[str, int] = {}  # speaker -> index of their latest turn in out
+    for t in sorted(turns, key=lambda t: (t.start, t.end)):
+        start, end = _num(t.start, 3), _num(t.end, 3)
+        if end <= start:
+            continue
+        i = last.get(t.speaker)
+        if i is not None and start - out[i].end <= gap + 1e-9:
+            out[i].end = max(out[i].end, end)
+            continue
+        last[t.speaker] = len(out)
+        out.append(SpeakerTurn(start, end, t.speaker))
+    return out
+
+
+def _turn(d: Any) -> SpeakerTurn | None:
+    # A hand-edited turn that is not {start, end, speaker} is left out rather than failing the load.
+    if not isinstance(d, dict) or not isinstance(d.get("speaker"), str):
+        return None
+    start, end = d.get("start"), d.get("end")
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (start, end)):
+        return None
+    return SpeakerTurn(float(start), float(end), d["speaker"])
+
+
+@dataclass
 class AudioInfo:
     path: str
     duration: float
@@ -86,6 +132,8 @@ class Transcript:
     speakers: list[Speaker] = field(default_factory=list)
     chapters: list[Chapter] = field(default_factory=list)
     version: int = SCHEMA_VERSION
+    # The diarization itself (who speaks when, with overlap); empty: none kept (old JSON, no speakers).
+    turns: list[SpeakerTurn] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -105,6 +153,7 @@ class Transcript:
             "model": asdict(self.model),
             "speakers": [asdict(s) for s in self.speakers],
             "chapters": [{**asdict(c), "start": _num(c.start, 3), "end": _num(c.end, 3)} for c in self.chapters],
+            "turns": [{"start": _num(t.start, 3), "end": _num(t.end, 3), "speaker": t.speaker} for t in self.turns],
             "segments": [],
         }
         for s in self.segments:
@@ -153,6 +202,7 @@ class Transcript:
             )
         a = d["audio"]
         m = d["model"]
+        turns = d.get("turns")
         return cls(
             audio=AudioInfo(path=a["path"], duration=a["duration"], sample_rate=a.get("sample_rate", 16000)),
             language=d.get("language"),
@@ -161,6 +211,7 @@ class Transcript:
             speakers=[Speaker(**_known(Speaker, s)) for s in d.get("speakers", [])],
             chapters=[Chapter(**_known(Chapter, c)) for c in d.get("chapters", [])],
             version=d.get("version", SCHEMA_VERSION),
+            turns=[t for t in map(_turn, turns if isinstance(turns, list) else []) if t is not None],
         )
 
     def to_json(self) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from engine import export
 from engine.errors import MinutesError
-from engine.transcript import AudioInfo, Chapter, ModelInfo, Segment, Speaker, Transcript, Word
+from engine.transcript import AudioInfo, Chapter, ModelInfo, Segment, Speaker, SpeakerTurn, Transcript, Word
 
 EN_1 = (
     "Let's start with the budget. We spent about twelve thousand dollars on cloud hosting last "
@@ -199,7 +199,7 @@ def test_json_round_trips_with_the_design_keys(tmp_path: Path) -> None:
     path = export.write(tr, "json", tmp_path / "m.json")
     assert Transcript.load(path) == tr
     d = json.loads(path.read_text(encoding="utf-8"))
-    assert set(d) == {"version", "audio", "language", "model", "speakers", "chapters", "segments"}
+    assert set(d) == {"version", "audio", "language", "model", "speakers", "chapters", "turns", "segments"}
     assert set(d["audio"]) == {"path", "duration", "sample_rate"}
     assert set(d["model"]) == {"name", "precision", "device"}
     for seg in d["segments"]:
@@ -346,3 +346,71 @@ def test_rttm_one_line_per_speaker_turn() -> None:
         ["SPEAKER", "my_meeting", "1", "0.000", "2.000", "<NA>", "<NA>", "S1", "<NA>", "<NA>"],
         ["SPEAKER", "my_meeting", "1", "2.500", "1.000", "<NA>", "<NA>", "S2", "<NA>", "<NA>"],
     ]
+
+
+def diarized_transcript() -> Transcript:
+    """make_transcript() with the diarization's turns: S2 laughs over S1 at 11.6-12.9 s (overlap),
+    and S1 speaks 20.0-24.0 s where no word was transcribed."""
+    tr = make_transcript()
+    tr.turns = [
+        SpeakerTurn(0.41, 12.1, "S1"),
+        SpeakerTurn(11.6, 18.55, "S2"),
+        SpeakerTurn(20.0, 24.0, "S1"),
+        SpeakerTurn(29.9, 36.123, "S1"),
+    ]
+    return tr
+
+
+def test_rttm_is_the_diarization_turns_and_survives_the_json(tmp_path: Path) -> None:
+    tr = diarized_transcript()
+    path = export.write(tr, "json", tmp_path / "m.json")
+    d = json.loads(path.read_text(encoding="utf-8"))
+    assert d["turns"][1] == {"start": 11.6, "end": 18.55, "speaker": "S2"}
+    back = Transcript.load(path)
+    assert back == tr and back.turns == tr.turns
+    expected = [
+        ["SPEAKER", "meeting", "1", "0.410", "11.690", "<NA>", "<NA>", "S1", "<NA>", "<NA>"],
+        ["SPEAKER", "meeting", "1", "11.600", "6.950", "<NA>", "<NA>", "S2", "<NA>", "<NA>"],  # overlaps S1
+        ["SPEAKER", "meeting", "1", "20.000", "4.000", "<NA>", "<NA>", "S1", "<NA>", "<NA>"],  # no words
+        ["SPEAKER", "meeting", "1", "29.900", "6.223", "<NA>", "<NA>", "S1", "<NA>", "<NA>"],
+    ]
+    assert [ln.split() for ln in export.render(tr, "rttm").splitlines()] == expected
+    assert export.render(back, "rttm") == export.render(tr, "rttm")
+    # a renamed speaker keeps their id in RTTM (names may hold spaces; scorers want ids)
+    back.speakers[0].name = "Anya Petrova"
+    assert export.render(back, "rttm") == export.render(tr, "rttm")
+
+
+def test_old_json_without_turns_loads_and_rttm_comes_from_segments() -> None:
+    d = json.loads(export.render(make_transcript(), "json"))
+    del d["turns"]
+    tr = Transcript.from_dict(d)
+    assert tr.turns == []
+    lines = [ln.split() for ln in export.render(tr, "rttm").splitlines()]
+    assert [(x[3], x[4], x[7]) for x in lines] == [
+        ("0.500", "11.500", "S1"),
+        ("12.400", "6.100", "S2"),
+        ("30.000", "6.000", "S1"),
+    ]
+
+
+def test_malformed_turns_are_left_out() -> None:
+    d = json.loads(export.render(diarized_transcript(), "json"))
+    d["turns"][1] = {"start": "soon", "end": 3, "speaker": "S2"}
+    d["turns"].append("S3 at the end")
+    assert [t.speaker for t in Transcript.from_dict(d).turns] == ["S1", "S1", "S1"]
+    d["turns"] = {"S1": [0, 1]}
+    assert Transcript.from_dict(d).turns == []
+
+
+def test_merge_turns_orders_joins_one_speaker_and_keeps_overlap() -> None:
+    from engine.transcript import merge_turns
+
+    turns = [
+        SpeakerTurn(5.0, 6.0, "S1"),
+        SpeakerTurn(0.0, 2.0004, "S1"),
+        SpeakerTurn(2.0, 3.0, "S1"),  # touches the one before: one turn
+        SpeakerTurn(2.5, 4.0, "S2"),  # another speaker over it: kept, overlapping
+        SpeakerTurn(7.0, 7.0, "S2"),  # empty: dropped
+    ]
+    assert merge_turns(turns) == [SpeakerTurn(0.0, 3.0, "S1"), SpeakerTurn(2.5, 4.0, "S2"), SpeakerTurn(5.0, 6.0, "S1")]

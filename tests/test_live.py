@@ -299,10 +299,35 @@ def test_live_session_events_speakers_and_files(transcriber, tmp_path):
     assert all(peak > 0.05 for *_, peak in tracker.calls)
     assert {s.speaker for s in transcript.segments} == {"S1"}
     assert [sp.id for sp in transcript.speakers] == ["S1"]
+    # the last re-clustering is kept as the diarization turns (what RTTM is written from)
+    assert transcript.turns and {t.speaker for t in transcript.turns} == {"S1"}
+    assert transcript.turns[0].start == pytest.approx(tracker.calls[0][1], abs=1e-3)
+    assert transcript.turns[-1].end == pytest.approx(tracker.calls[-1][2], abs=1e-3)
     assert transcript.audio.duration == pytest.approx(11.0, abs=0.05)
     saved = json.loads((tmp_path / "s" / "transcript.json").read_text())
     assert saved["segments"][0]["text"] == transcript.segments[0].text
+    assert saved["turns"] == [{"start": t.start, "end": t.end, "speaker": t.speaker} for t in transcript.turns]
     assert json.loads((tmp_path / "s" / "session.json").read_text())["state"] == "finished"
+
+
+def test_live_final_pass_keeps_the_live_turns(transcriber, tmp_path):
+    """With the live tracker labelling, the final pass keeps its speakers: segments and turns alike."""
+    from engine.live import LiveOptions
+    from engine.pipeline import LiveSession
+    from engine.transcript import SpeakerTurn, merge_turns
+
+    tracker = FakeTracker()
+    opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", chapters=False, final_pass=True)
+    session = LiveSession(transcriber, opts, tracker=tracker)
+    session.start()
+    while not session.finished_input():
+        time.sleep(0.05)
+    transcript = session.stop()
+    assert words_of(transcript.text) == words_of(JFK)  # the file engine's text
+    assert transcript.turns and {t.speaker for t in transcript.turns} == {"S1"}
+    live = merge_turns([SpeakerTurn(a, b, label) for a, b, label in tracker.relabel()])
+    assert transcript.turns == live
+    assert [sp.id for sp in transcript.speakers] == ["S1"]
 
 
 def test_live_session_final_pass_and_chapter_hook(transcriber, tmp_path):

@@ -204,6 +204,91 @@ def test_cli_speakers_rttm_and_no_diarize(tmp_path: Path, data_dir: Path) -> Non
     assert proc.returncode == 2 and "between 1 and 20" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_turns_keep_speech_without_words_and_speakers_who_say_no_word() -> None:
+    from engine.speakers.assign import apply_speakers
+    from engine.speakers.diarize import Diarization, Turn
+    from engine.transcript import AudioInfo, ModelInfo, Segment, SpeakerTurn, Transcript, Word
+
+    # cluster 0 talks 0-3 s without a transcribed word, cluster 1 says the first words,
+    # cluster 2 only laughs (5-6 s)
+    d = Diarization([Turn(0.0, 3.0, 0), Turn(3.0, 5.0, 1), Turn(5.0, 6.0, 2), Turn(6.0, 9.0, 0)], 3, np.zeros((3, 256)))
+    words = [Word(3.2, 3.6, " Good"), Word(3.7, 4.8, " morning."), Word(6.5, 7.0, " Hi"), Word(7.1, 8.5, " there.")]
+    t = Transcript(
+        AudioInfo("m.wav", 9.0),
+        "en",
+        ModelInfo("m", "int8", "cpu"),
+        [Segment(3.2, 8.5, " Good morning. Hi there.", None, words)],
+    )
+    apply_speakers(t, d)
+    assert [(s.speaker, s.text) for s in t.segments] == [("S1", "Good morning."), ("S2", "Hi there.")]
+    assert [(s.id, s.name) for s in t.speakers] == [("S1", "Speaker 1"), ("S2", "Speaker 2"), ("S3", "Speaker 3")]
+    assert t.turns == [
+        SpeakerTurn(0.0, 3.0, "S2"),
+        SpeakerTurn(3.0, 5.0, "S1"),
+        SpeakerTurn(5.0, 6.0, "S3"),
+        SpeakerTurn(6.0, 9.0, "S2"),
+    ]
+
+
+def _rttm_turns(path: Path) -> list[tuple[float, float, str]]:
+    rows = [line.split() for line in path.read_text().splitlines()]
+    assert rows and all(r[0] == "SPEAKER" and len(r) == 10 for r in rows)
+    return [(float(r[3]), round(float(r[3]) + float(r[4]), 3), r[7]) for r in rows]
+
+
+def _covered(intervals) -> float:
+    """Seconds covered by the union of (start, end, ...) intervals."""
+    total, reach = 0.0, float("-inf")
+    for a, b, *_ in sorted(intervals):
+        total += max(0.0, b - max(a, reach))
+        reach = max(reach, b)
+    return total
+
+
+def test_cli_rttm_is_the_diarization_and_export_reproduces_it(diarizer, tmp_path: Path, data_dir: Path) -> None:
+    from bench.diarization import load_reference
+
+    folder = data_dir / "diarization" / "pyannote_sample"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cli = [sys.executable, "-m", "app.cli"]
+    run = [
+        *cli,
+        "transcribe",
+        str(folder / "sample.wav"),
+        "-f",
+        "json,rttm",
+        "--language",
+        "en",
+        "-o",
+        str(tmp_path),
+        "-q",
+    ]
+    proc = subprocess.run(run, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "sample.json").read_text(encoding="utf-8"))
+    written = _rttm_turns(tmp_path / "sample.rttm")
+    assert written == [(t["start"], t["end"], t["speaker"]) for t in data["turns"]]
+    assert {sp for *_, sp in written} == {s["id"] for s in data["speakers"]}
+    # the RTTM holds the diarization's speech, not only the stretches words cover
+    speech = sum(t.end - t.start for t in diarizer(_load(folder / "sample.wav")).turns)
+    total = sum(b - a for a, b, _ in written)
+    words = _covered((w["start"], w["end"]) for s in data["segments"] for w in s["words"])
+    reference = load_reference(folder / "sample.rttm").get_timeline().support().duration()
+    print(f"RTTM {total:.2f} s, diarization {speech:.2f} s, words {words:.2f} s, reference speech {reference:.2f} s")
+    assert total == pytest.approx(speech, rel=0.02)
+    assert total > words * 1.05 and total == pytest.approx(reference, rel=0.1)
+    # `minutes export` writes the same file from the JSON
+    again = tmp_path / "again"
+    proc = subprocess.run(
+        [*cli, "export", str(tmp_path / "sample.json"), "-f", "rttm", "-o", str(again)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (again / "sample.rttm").read_bytes() == (tmp_path / "sample.rttm").read_bytes()
+
+
 def _conversation(data_dir: Path, names: list[str], order: list[int], gap: float = 0.6):
     """Real utterances of speaker_pool voices in turns: (audio, [(start, end, voice index)])."""
     clips = [_load(data_dir / "speaker_pool" / n) for n in names]

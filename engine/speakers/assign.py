@@ -2,7 +2,9 @@
 
 Segments are split where the speaker changes, so a segment (and a subtitle cue, a Word
 paragraph) always belongs to one person. Speakers are numbered S1, S2, ... in order of first
-appearance in the transcript, and only people who actually say something are listed.
+appearance in the transcript's words; a speaker the diarization heard who says no transcribed
+word (a laugh, a short "mm") comes after them. The diarization's turns are kept in the
+transcript under those same ids, so the RTTM, the speaker list and the segments agree.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.speakers.diarize import Diarization
-from engine.transcript import NO_SPACE_LANGUAGES, Segment, Speaker, Transcript, Word
+from engine.transcript import NO_SPACE_LANGUAGES, Segment, Speaker, SpeakerTurn, Transcript, Word, merge_turns
 
 
 def _join(words: list[Word], no_space: bool) -> str:
@@ -55,7 +57,8 @@ def split_at_labels(seg: Segment, labels: list, no_space: bool) -> list[Segment]
 
 
 def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict[int, str] | None = None) -> None:
-    """Set ``segment.speaker`` on every segment (splitting at speaker changes) and ``transcript.speakers``.
+    """Set ``segment.speaker`` on every segment (splitting at speaker changes), ``transcript.speakers``
+    and ``transcript.turns`` (who speaks when, speech without words included: what RTTM is written from).
 
     ``names``: display names for some clusters (e.g. recognised voice profiles); the rest are
     called "Speaker N".
@@ -68,11 +71,14 @@ def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict
             out.append(seg)
             continue
         out.extend(split_at_labels(seg, _word_speakers(seg.words, diarization, None), no_space))
-    # number by first appearance in the transcript
+    # number by first appearance in the transcript's words, then the clusters that say no word
     order: dict[int, str] = {}
     for seg in sorted(out, key=lambda s: s.start):
         if isinstance(seg.speaker, int) and seg.speaker not in order:
             order[seg.speaker] = f"S{len(order) + 1}"
+    for t in sorted(diarization.turns, key=lambda t: t.start):
+        if t.speaker not in order:
+            order[t.speaker] = f"S{len(order) + 1}"
     names = names or {}
     for seg in out:
         seg.speaker = order.get(seg.speaker) if isinstance(seg.speaker, int) else seg.speaker
@@ -80,6 +86,13 @@ def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict
     transcript.speakers = [
         Speaker(id=sid, name=names.get(cluster, f"Speaker {sid[1:]}")) for cluster, sid in order.items()
     ]
+    transcript.turns = speaker_turns(diarization, order)
+
+
+def speaker_turns(diarization: Diarization, ids: dict[int, str]) -> list[SpeakerTurn]:
+    """The diarization's turns under the transcript's speaker ids (``ids``: cluster -> "S<n>"),
+    in start order; touching turns of one speaker are one (the diarizer has already smoothed)."""
+    return merge_turns([SpeakerTurn(t.start, t.end, ids[t.speaker]) for t in diarization.turns if t.speaker in ids])
 
 
 def rename_speaker(transcript: Transcript, speaker_id: str, name: str) -> None:
