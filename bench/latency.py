@@ -18,7 +18,12 @@ before and after (the CPU is shared: compare runs made under similar load).
 ``--loops 6`` plays the file six times back to back (33 min) and adds a table per 5 minutes of
 audio: latency, backlog and memory must not grow.
 
-Usage: .venv/bin/python bench/latency.py [--loops 1] [--threads 2] [--no-speakers] [--out FILE.json]
+Conversation (``--set call``: the two-person telephone sample, scored against its STM; ``--set
+ami``: the 7-minute AMI concatenation, no transcript: live text is scored against the file
+transcript) shows what read speech hides: few pauses, overlaps, backchannels.
+
+Usage: .venv/bin/python bench/latency.py [--set longform|call|ami] [--loops 1] [--threads 2] [--no-speakers]
+       [--out FILE.json]
        [--events-in EVENTS.jsonl] (re-analyse a run) [--live-args "--encoder-seconds 30"]
        .venv/bin/python bench/latency.py --trim-study   (shorter encoder input: WER and time on asr_en)
 Needs MINUTES_DATA_DIR with the exported model (e.g. /tmp/mdata); jiwer, whisper-normalizer, psutil.
@@ -112,7 +117,9 @@ def run_live(wav: Path, events: Path, loops: int, threads: int, speakers: bool, 
 
 
 # -- analysis ---------------------------------------------------------------------------------------------
-def analyse(events_path: Path, ref_words: list, ref_text: str, file_text: str, duration: float, run: dict) -> dict:
+def analyse(
+    events_path: Path, ref_words: list, ref_text: str | None, file_text: str, duration: float, run: dict
+) -> dict:
     events = [json.loads(line) for line in events_path.read_text().splitlines() if line.strip()]
     started = next(e for e in events if e["type"] == "started")
     w0 = started["wall"]
@@ -163,9 +170,12 @@ def analyse(events_path: Path, ref_words: list, ref_text: str, file_text: str, d
         "drain_after_audio_end": round(max(e["wall"] for e in texts) - (w0 + audio), 3) if texts else None,
         "peak_rss_mib": round(max((m for _, m in run.get("rss", [])), default=float("nan")), 1),
     }
-    refs_text = " ".join([ref_text] * loops)
-    out["live_wer"] = round(100 * scoring.wer([refs_text], [live_text]), 2)
-    out["file_wer"] = round(100 * scoring.wer([ref_text], [file_text]), 2)
+    if ref_text is not None:
+        refs_text = " ".join([ref_text] * loops)
+        out["live_wer"] = round(100 * scoring.wer([refs_text], [live_text]), 2)
+        out["file_wer"] = round(100 * scoring.wer([ref_text], [file_text]), 2)
+    # how far the live text is from the file transcript of the same audio (no reference needed)
+    out["live_vs_file_wer"] = round(100 * scoring.wer([" ".join([file_text] * loops)], [live_text]), 2)
     if loops > 1:
         table = []
         rss = run.get("rss", [])
@@ -193,6 +203,17 @@ def analyse(events_path: Path, ref_words: list, ref_text: str, file_text: str, d
         curve[b] = max(curve.get(b, 0.0), m)
     out["rss_curve"] = [[round(b / 2, 1), round(m, 1)] for b, m in sorted(curve.items()) if b >= 0]
     return out
+
+
+def audio_set(name: str) -> tuple[Path, str | None]:
+    """The file played live and its reference text (None: no transcript exists)."""
+    if name == "longform":
+        return scoring.read_longform()
+    if name == "call":
+        folder = scoring.data_dir() / "diarization" / "pyannote_sample"
+        stm = (folder / "sample.stm").read_text(encoding="utf-8").splitlines()
+        return folder / "sample.wav", " ".join(" ".join(line.split()[5:]) for line in stm if line.strip())
+    return scoring.data_dir() / "longform" / "ami_debug_concat_7min.wav", None
 
 
 def loop_guard(tokens: list[int], seconds: float) -> list[int]:
@@ -259,6 +280,7 @@ def trim_study(threads: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trim-study", action="store_true", help="only: WER/time of shorter encoder inputs on asr_en")
+    ap.add_argument("--set", choices=("longform", "call", "ami"), default="longform", help="what is played")
     ap.add_argument("--loops", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-speakers", action="store_true", help="live speaker labels off")
@@ -272,15 +294,16 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(result, indent=2) + "\n")
         return
-    wav, ref_text = scoring.read_longform()
-    ft = file_transcript(wav, args.threads, ROOT / "bench" / "out" / "latency_file_transcript.json")
+    wav, ref_text = audio_set(args.set)
+    suffix = "" if args.set == "longform" else f"_{args.set}"
+    ft = file_transcript(wav, args.threads, ROOT / "bench" / "out" / f"latency_file_transcript{suffix}.json")
     run: dict = {"loops": args.loops}
     with tempfile.TemporaryDirectory() as tmp:
         events = args.events_in or (args.keep_events or Path(tmp) / "events.jsonl")
         if args.events_in is None:
             run.update(run_live(wav, events, args.loops, args.threads, not args.no_speakers, args.live_args.split()))
         result = analyse(events, ft["words"], ref_text, ft["text"], ft["duration"], run)
-    result["config"] = {"loops": args.loops, "threads": args.threads, "speakers": not args.no_speakers,
+    result["config"] = {"set": args.set, "loops": args.loops, "threads": args.threads, "speakers": not args.no_speakers,
                         "live_args": args.live_args, "cpu_count": os.cpu_count()}  # fmt: skip
     text = json.dumps(result, indent=2)
     print(text)

@@ -189,6 +189,7 @@ class Decoder:
         """Decode W encoded windows; windows failing the quality checks are retried hotter."""
         w = n_windows(cross)
         results: list[WindowResult | None] = [None] * w
+        tried: list[list[WindowResult]] = [[] for _ in range(w)]
         todo = list(range(w))
         language_info = None
         for temperature in opts.temperatures:
@@ -197,12 +198,23 @@ class Decoder:
             retry = []
             for i, res in zip(todo, out):
                 results[i] = res
+                tried[i].append(res)
                 if self._needs_fallback(res, opts):
                     retry.append(i)
             todo = retry
             if not todo:
                 break
+        for i in todo:  # every temperature failed: the likeliest reading that does not loop
+            results[i] = self._best_of(tried[i], opts)
         return [r for r in results if r is not None]
+
+    @staticmethod
+    def _best_of(tried: list[WindowResult], opts: DecodingOptions) -> WindowResult:
+        """Not the hottest (usually the worst) sample: the highest mean log-probability,
+        among readings under the compression threshold where there are any (as faster-whisper)."""
+        limit = opts.compression_ratio_threshold
+        calm = [r for r in tried if limit is None or r.compression_ratio <= limit]
+        return max(calm or tried, key=lambda r: r.avg_logprob)
 
     @staticmethod
     def _needs_fallback(res: WindowResult, opts: DecodingOptions) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,7 +23,12 @@ class WindowAudio:
     start: float  # absolute start of the window in the file (s)
     audio: np.ndarray  # 16 kHz mono float32, at most 30 s
     speech: tuple[tuple[float, float], ...] = ()  # VAD speech regions inside (absolute s)
-    retries: int = 0  # how many times this stretch was already re-read after an early stop
+    retries: int = 0  # how many times this stretch was already re-read (see WindowTranscriber.holes)
+    # A re-read stretch: only words said within ``keep`` (absolute s) are taken; the audio has a
+    # little context on each side. ``fallback``: the words the first reading had put there, used
+    # again if the re-read finds none, so a re-read can never lose words.
+    keep: tuple[float, float] | None = None
+    fallback: list[Word] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -34,7 +39,7 @@ class WindowAudio:
 class BatchOutput:
     segments: list[Segment]
     results: list[WindowResult]
-    remainders: list[WindowAudio]  # speech left after an early end-of-text: read it again
+    remainders: list[WindowAudio]  # stretches of speech left without words: read them again
 
 
 class WindowTranscriber:
@@ -61,36 +66,103 @@ class WindowTranscriber:
                 keep,
             )
         out = BatchOutput([], results, [])
-        for i in keep:
-            segs = self._segments(windows[i], results[i], words.get(i))
-            out.segments.extend(segs)
-            rest = self._untranscribed_tail(windows[i], segs)
-            if rest is not None:
-                out.remainders.append(rest)
+        for i, (window, result) in enumerate(zip(windows, results)):
+            found = words.get(i) if i in keep else []
+            if window.keep is not None and found is not None:
+                a, b = window.keep
+                found = [w for w in found if a <= (w.start + w.end) / 2 <= b]
+            stamped = any(t >= self.tok.timestamp_begin for t in result.tokens)
+            if found is not None and not stamped:
+                holes = self.holes(window, found)
+                dropped = {id(w) for h in holes for w in h.fallback}
+                found = [w for w in found if id(w) not in dropped]
+                out.remainders.extend(holes)
+            if window.keep is not None:
+                if not found:  # the re-read found nothing: the first reading's words stay
+                    found = window.fallback
+                out.segments.extend(self._segments_from_words(window, result, found, fallback=True))
+            elif i in keep:
+                out.segments.extend(self._segments(window, result, found))
         return out
 
-    # Whisper sometimes ends a window early (an end-of-text after a pause) and never reads the
-    # rest. With no sequential seek to catch it, speech the VAD found after the last word is
-    # read again as a window of its own.
-    TAIL_SPEECH_SECONDS = 1.0
+    # Whisper sometimes skips speech: it ends a window early (an end-of-text after a pause), or
+    # jumps over an utterance after an overlap or a change of speaker, and word alignment then
+    # spreads a few words over the skipped stretch. With no sequential seek to catch it, every
+    # stretch of VAD speech that words do not cover is read again on its own.
+    HOLE_SPEECH_SECONDS = 1.0  # uncovered speech that makes a hole
+    WORD_REACH = 0.2  # seconds around a word that count as covered by it
+    STRAY_WORDS = 3  # at most this many words between two holes, in ...
+    STRAY_SECONDS = 1.5  # ... at most this long, are misplaced: the holes merge and are read again
+    CONTEXT_SECONDS = 1.0  # audio read after a re-read stretch that ends inside speech
+    PAUSE_CONTEXT = 0.3  # silence kept before (after) the speech of a re-read stretch
     MAX_RETRIES = 2
 
-    def _untranscribed_tail(self, window: WindowAudio, segs: list[Segment]) -> WindowAudio | None:
+    def holes(self, window: WindowAudio, words: list[Word]) -> list[WindowAudio]:
+        """Stretches of ``window`` with speech but no words, as windows to decode again.
+
+        Each gap between words (and before the first, after the last) holding at least
+        ``HOLE_SPEECH_SECONDS`` of VAD speech is a hole; holes separated by only a few stray
+        words merge, and those words go to the re-read window's ``fallback``.
+        """
         if not window.speech or window.retries >= self.MAX_RETRIES:
-            return None
-        words = [w for s in segs for w in s.words]
+            return []
+        lo, hi = window.keep if window.keep is not None else (window.start, window.start + window.duration)
+        speech = [(max(s, lo), min(e, hi)) for s, e in window.speech if e > lo and s < hi]
         if not words:
+            return self._split_unread(window, speech, lo, hi)
+        reach = self.WORD_REACH
+        edges = [lo, *(t for w in words for t in (w.start, w.end)), hi]
+        found: list[list[int]] = []  # [first word after the hole's start, first word after its end]
+        for g in range(len(words) + 1):  # gap g lies before words[g]
+            a = edges[2 * g] + (reach if g > 0 else 0.0)
+            b = edges[2 * g + 1] - (reach if g < len(words) else 0.0)
+            if _speech_between(speech, a, b) >= self.HOLE_SPEECH_SECONDS:
+                if found and g - found[-1][1] <= self.STRAY_WORDS and self._stray(words[found[-1][1] : g]):
+                    found[-1][1] = g
+                else:
+                    found.append([g, g])
+        out = []
+        for g0, g1 in found:
+            a = words[g0 - 1].end if g0 > 0 else lo
+            b = words[g1].start if g1 < len(words) else hi
+            piece = self._piece(window, a, b, words[g0:g1])
+            if piece is not None:
+                out.append(piece)
+        return out
+
+    def _stray(self, words: list[Word]) -> bool:
+        return not words or words[-1].end - words[0].start <= self.STRAY_SECONDS
+
+    def _split_unread(self, window: WindowAudio, speech, lo: float, hi: float) -> list[WindowAudio]:
+        """A window with speech and no words at all: read its halves (split at the longest pause)."""
+        if window.retries > 0 or sum(e - s for s, e in speech) < 2 * self.HOLE_SPEECH_SECONDS or len(speech) < 2:
+            return []
+        mid = (lo + hi) / 2
+        k = max(range(1, len(speech)), key=lambda k: (speech[k][0] - speech[k - 1][1]) - abs(speech[k][0] - mid) / 10)
+        cut = (speech[k - 1][1] + speech[k][0]) / 2
+        return [p for p in (self._piece(window, lo, cut, []), self._piece(window, cut, hi, [])) if p is not None]
+
+    def _piece(self, window: WindowAudio, a: float, b: float, fallback: list[Word]) -> WindowAudio | None:
+        """The stretch ``a..b`` as a window of its own.
+
+        It starts in the pause before its speech, or at ``a`` when speech runs on: never with the
+        end of the word before, a cut-off word at the start makes Whisper skip the next sentence.
+        It ends a little after ``b`` (Whisper reads a sentence better with its end), or in the
+        pause after its speech."""
+        if b - a < self.HOLE_SPEECH_SECONDS:
             return None
-        last = words[-1].end
-        after = [(max(s, last + 0.3), e) for s, e in window.speech if e > last + 0.3]
-        if sum(e - s for s, e in after) < self.TAIL_SPEECH_SECONDS:
+        speech = tuple((max(s, a), min(e, b)) for s, e in window.speech if e > a and s < b)
+        lo, hi = a, b + self.CONTEXT_SECONDS
+        if speech:
+            lo = max(a, speech[0][0] - self.PAUSE_CONTEXT)
+            if speech[-1][1] < b:
+                hi = min(b, speech[-1][1] + self.PAUSE_CONTEXT)
+        i = max(0, int(round((lo - window.start) * SAMPLE_RATE)))
+        j = min(len(window.audio), int(round((hi - window.start) * SAMPLE_RATE)))
+        if j - i < SAMPLE_RATE // 2:
             return None
-        cut = max(last, after[0][0] - 0.3)
-        offset = int(round((cut - window.start) * SAMPLE_RATE))
-        if offset <= 0 or offset >= len(window.audio) - SAMPLE_RATE:
-            return None
-        speech = tuple((max(s, cut), e) for s, e in window.speech if e > cut)
-        return WindowAudio(window.start + offset / SAMPLE_RATE, window.audio[offset:], speech, window.retries + 1)
+        start = window.start + i / SAMPLE_RATE
+        return WindowAudio(start, window.audio[i:j], speech, window.retries + 1, (a, b), list(fallback))
 
     def _encode(self, windows: list[WindowAudio]) -> list[np.ndarray]:
         """Encode windows a few at a time: the encoder's attention over 1500 positions needs
@@ -198,9 +270,14 @@ class WindowTranscriber:
     PAUSE_SECONDS = 1.0
     SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
 
-    def _segments_from_words(self, window: WindowAudio, r: WindowResult, words: list[Word] | None) -> list[Segment]:
+    def _segments_from_words(
+        self, window: WindowAudio, r: WindowResult, words: list[Word] | None, fallback: bool = False
+    ) -> list[Segment]:
+        """``fallback``: segments from ``words`` alone (a re-read stretch keeps only some words)."""
         text = self.tok.decode([t for t in r.tokens if t < self.tok.eot]).strip()
-        if not text:
+        if fallback and not words:
+            return []
+        if not text and not fallback:
             return []
         extra = dict(
             avg_logprob=r.avg_logprob,
@@ -227,6 +304,11 @@ class WindowTranscriber:
             if seg_text:
                 out.append(Segment(start=g[0].start, end=max(g[-1].end, g[0].start), text=seg_text, words=g, **extra))
         return out
+
+
+def _speech_between(speech, a: float, b: float) -> float:
+    """Seconds of the regions ``speech`` inside ``a..b``."""
+    return sum(max(0.0, min(e, b) - max(s, a)) for s, e in speech) if b > a else 0.0
 
 
 def fit_words_to_speech(words: list[Word], speech: tuple[tuple[float, float], ...]) -> list[Word]:

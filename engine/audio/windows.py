@@ -44,7 +44,17 @@ class Window:
 
 
 class WindowPlanner:
-    """Push-style core of :func:`plan_windows`; also reports which audio is still needed."""
+    """Push-style core of :func:`plan_windows`; also reports which audio is still needed.
+
+    A full window is closed at its last pause of ``GOOD_PAUSE`` or more (else at its longest
+    pause) in its second half, not simply before the region that no longer fits: in
+    quick turn-taking the region boundaries there are often 0.1 s breaths inside a sentence,
+    and a window that starts mid-sentence is where Whisper skips whole utterances. Regions
+    after the cut open the next window.
+    """
+
+    MIN_FIRST_FRACTION = 0.5  # a window closed early still holds at least this much of max_seconds
+    GOOD_PAUSE = 0.3  # a pause this long ends a phrase, a sentence or a turn (breaths are shorter)
 
     def __init__(
         self,
@@ -59,14 +69,14 @@ class WindowPlanner:
         self.max_gap = max_gap
         self.pad = max(0.0, pad)
         self.duration = duration
-        self._cur: tuple[float, float] | None = None  # raw window being grown
+        self._regions: list[tuple[float, float]] = []  # raw regions of the window being grown
         self._prev_end: float | None = None  # raw end of the last window returned
         self._last_region_end = 0.0
 
     @property
     def pending_start(self) -> float | None:
         """Start of the window being grown (None when there is none)."""
-        return None if self._cur is None else self._cur[0]
+        return self._regions[0][0] if self._regions else None
 
     def push(self, start: float, end: float) -> list[Window]:
         """Add the next speech region; return the windows it completes."""
@@ -77,30 +87,51 @@ class WindowPlanner:
             return []
         self._last_region_end = end
         out: list[Window] = []
-        if self._cur is not None:
-            cs, ce = self._cur
-            if start - ce > self.max_gap or end - cs > self.max_seconds:
-                out.append(self._finish(cs, ce, start))
-                self._cur = None
-            else:
-                self._cur = (cs, max(ce, end))
-                return out
-        if end - start > self.max_seconds:
+        regions = self._regions
+        if regions and start - regions[-1][1] > self.max_gap:
+            out.append(self._finish(regions[0][0], regions[-1][1], start))
+            regions.clear()
+        while regions and end - regions[0][0] > self.max_seconds:
+            k = self._cut(regions, start, end)
+            nxt = regions[k][0] if k < len(regions) else start
+            out.append(self._finish(regions[0][0], regions[k - 1][1], nxt))
+            del regions[:k]
+        if not regions and end - start > self.max_seconds:
             # Too long for one window: equal pieces, each at most max_seconds.
             n = math.ceil((end - start) / self.max_seconds - 1e-9)
             step = (end - start) / n
             for k in range(n - 1):
                 out.append(self._finish(start + k * step, start + (k + 1) * step, start + (k + 1) * step))
             start = start + (n - 1) * step
-        self._cur = (start, end)
+        regions.append((start, end))
         return out
+
+    def _cut(self, regions: list[tuple[float, float]], start: float, end: float) -> int:
+        """How many of ``regions`` go into the window closed now (the new region ``start..end`` does not fit).
+
+        The latest pause of at least ``GOOD_PAUSE`` wins, so windows stay long (each window costs
+        an encoder pass); without one, the longest pause."""
+        first = regions[0][0]
+        good, longest, longest_pause = None, len(regions), -1.0
+        for k in range(1, len(regions) + 1):
+            if regions[k - 1][1] - first < self.max_seconds * self.MIN_FIRST_FRACTION:
+                continue
+            nxt = regions[k][0] if k < len(regions) else start
+            if end - nxt > self.max_seconds:
+                continue  # what is left would not fit in the next window
+            pause = nxt - regions[k - 1][1]
+            if pause >= self.GOOD_PAUSE:
+                good = k
+            if pause >= longest_pause:  # the later one on a tie
+                longest, longest_pause = k, pause
+        return good if good is not None else longest
 
     def finish(self) -> list[Window]:
         """No more regions: return the last window."""
-        if self._cur is None:
+        if not self._regions:
             return []
-        cs, ce = self._cur
-        self._cur = None
+        cs, ce = self._regions[0][0], self._regions[-1][1]
+        self._regions = []
         return [self._finish(cs, ce, None)]
 
     def _finish(self, start: float, end: float, next_start: float | None) -> Window:
@@ -129,9 +160,10 @@ def plan_windows(
 ) -> Iterator[Window]:
     """Greedily merge consecutive speech regions into padded windows of at most ``max_seconds``.
 
-    A new window starts when the next region would make the current one longer than
-    ``max_seconds`` or follows a pause longer than ``max_gap``; a single region longer
-    than ``max_seconds`` is split into equal pieces. Windows never overlap and are yielded
+    A new window starts after a pause longer than ``max_gap``, or, when the next region
+    would make the current one longer than ``max_seconds``, at the longest pause of the
+    current one (see :class:`WindowPlanner`); a single region longer than ``max_seconds``
+    is split into equal pieces. Windows never overlap and are yielded
     as soon as they are complete.
     """
     planner = WindowPlanner(max_seconds, max_gap, pad, duration)
