@@ -50,6 +50,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lv.add_argument(
         "--encoder-seconds", type=float, default=None, help="shortest encoder input in seconds (30: no trimming)"
     )
+    lv.add_argument(
+        "--confirm-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="confirm a word S seconds after it ends even without agreement (default 1.6; 0: off)",
+    )
     lv.add_argument("--session-dir", metavar="DIR", default=None, help="session folder (default: a new one)")
     lv.add_argument(
         "--recover",
@@ -209,6 +216,8 @@ def live_command(args: argparse.Namespace) -> int:
         streaming.chunk_seconds = args.chunk_seconds
     if args.encoder_seconds:
         streaming.encoder_seconds = args.encoder_seconds
+    if args.confirm_after is not None:
+        streaming.confirm_after_seconds = args.confirm_after
     options = LiveOptions(
         input_device=args.input_device,
         from_file=args.from_file,

@@ -20,7 +20,8 @@ audio: latency, backlog and memory must not grow.
 
 Conversation (``--set call``: the two-person telephone sample, scored against its STM; ``--set
 ami``: the 7-minute AMI concatenation, no transcript: live text is scored against the file
-transcript) shows what read speech hides: few pauses, overlaps, backchannels.
+transcript; ``--set conv``: bench/coverage.py's turn-taking conversation, seed 1, with its
+reference) shows what read speech hides: few pauses, overlaps, backchannels.
 
 Usage: .venv/bin/python bench/latency.py [--set longform|call|ami] [--loops 1] [--threads 2] [--no-speakers]
        [--out FILE.json]
@@ -213,6 +214,11 @@ def audio_set(name: str) -> tuple[Path, str | None]:
         folder = scoring.data_dir() / "diarization" / "pyannote_sample"
         stm = (folder / "sample.stm").read_text(encoding="utf-8").splitlines()
         return folder / "sample.wav", " ".join(" ".join(line.split()[5:]) for line in stm if line.strip())
+    if name == "conv":  # a turn-taking conversation of asr_en utterances (bench/coverage.py builds it)
+        from bench.coverage import build_conversation
+
+        item = build_conversation(1, ROOT / "bench" / "out" / "coverage" / "conversations")
+        return item.path, item.reference
     return scoring.data_dir() / "longform" / "ami_debug_concat_7min.wav", None
 
 
@@ -280,7 +286,7 @@ def trim_study(threads: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trim-study", action="store_true", help="only: WER/time of shorter encoder inputs on asr_en")
-    ap.add_argument("--set", choices=("longform", "call", "ami"), default="longform", help="what is played")
+    ap.add_argument("--set", choices=("longform", "call", "ami", "conv"), default="longform", help="what is played")
     ap.add_argument("--loops", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-speakers", action="store_true", help="live speaker labels off")

@@ -111,7 +111,7 @@ def test_tails_heads_and_covered_speech():
     (head,) = _holes(late_start, speech, duration=10.0)
     assert head.keep == pytest.approx((0.0, 5.1))
     assert _holes(early_end, speech, duration=10.0, retries=WindowTranscriber.MAX_RETRIES) == []  # bounded
-    short_gap = covered[:10] + covered[11:]  # 0.7 s uncovered: a pause, not a hole
+    short_gap = covered[:10] + covered[11:]  # 0.3 s of speech uncovered: a pause, not a hole
     assert _holes(short_gap, speech, duration=10.0) == []
 
 
@@ -120,3 +120,17 @@ def test_a_window_of_speech_with_no_words_is_read_again_in_halves():
     assert len(halves) == 2
     assert halves[0].keep[1] == pytest.approx(halves[1].keep[0]) == pytest.approx(9.75)  # cut in the pause
     assert _holes([], [(1.0, 9.0), (10.5, 19.0)], duration=20.0, retries=1) == []  # once only
+
+
+def test_a_re_read_does_not_repeat_the_words_beside_it():
+    from engine.asr.transcriber import _trim_repeats
+
+    audio = np.zeros(16000 * 5, dtype=np.float32)
+    piece = WindowAudio(10.0, audio, before=("in", "the", "year"), after=("imitates", "a", "much"))
+    read = [_w(10.0, 10.1, "the"), _w(10.1, 10.4, "year"), _w(10.5, 11.0, "1462"), _w(11.2, 11.6, "it")]
+    read += [_w(11.7, 12.0, "imitates"), _w(12.0, 12.1, "a")]
+    assert [w.word for w in _trim_repeats(read, piece)] == [" 1462", " it"]
+    assert _trim_repeats(read[2:4], piece) == read[2:4]  # nothing repeated: all kept
+    yeah = WindowAudio(10.0, audio, before=("yeah",), after=("okay",))
+    said = [_w(10.1, 10.3, "yeah"), _w(10.5, 10.8, "sure"), _w(11.0, 11.2, "okay")]
+    assert _trim_repeats(said, yeah) == said  # one word said again is real in conversation

@@ -10,6 +10,8 @@ Why this shape (LocalAgreement-2 over a VAD-gated window):
     hypothesis continues them instead of re-reading them.
   * When the window closes (a pause), one last pass confirms everything in it: the end of a
     sentence is confirmed within ~ the pause plus one decode.
+  * Crosstalk keeps Whisper revising, and agreement may not come for seconds: a word that
+    ended ``confirm_after_seconds`` ago is confirmed as the latest hypothesis has it.
   * Text confirmed before the window is the decoder prompt (style, names, continuity).
   * Long speech without pauses: the window drops audio up to a confirmed sentence end beyond
     ``trim_seconds``, and past ``max_window_seconds`` older words are confirmed by force, so
@@ -58,6 +60,9 @@ class StreamingOptions:
     min_speech_seconds: float = 0.3  # no hypothesis on less audio than this
     pause_seconds: float = 0.4  # silence that ends an utterance (its words are confirmed at once)
     lookahead_seconds: float = 0.5  # a word is confirmed by agreement only once this much audio follows it
+    # In crosstalk Whisper keeps revising a word, so agreement never comes: a word that ended this
+    # long ago is confirmed as the latest hypothesis reads it (0: only agreement and pauses confirm).
+    confirm_after_seconds: float = 1.6
     max_gap_seconds: float = 1.5  # a longer silence starts a new window (shorter ones stay in for context)
     encoder_seconds: float = 10.0  # the encoder reads at least this much audio+silence (30: no trimming)
     encoder_pad_seconds: float = 2.0  # silence after the audio in the encoder input
@@ -143,7 +148,14 @@ class StreamingRecognizer:
         self.segment_words: list[Word] = []
         self._stripped_stop = ""  # the full stop taken off the last confirmed word (shown when its line ends)
         self.segment_index = 0
-        self.stats = {"hypotheses": 0, "compute_seconds": 0.0, "full_window_retries": 0, "forced": 0, "rereads": 0}
+        self.stats = {
+            "hypotheses": 0,
+            "compute_seconds": 0.0,
+            "full_window_retries": 0,
+            "forced": 0,
+            "rereads": 0,
+            "aged": 0,
+        }
 
     # -- public ---------------------------------------------------------------------------
     @property
@@ -276,6 +288,14 @@ class StreamingRecognizer:
             limit = end / SAMPLE_RATE - self.opts.lookahead_seconds
             while n and hyp.words[n - 1].end > limit:
                 n -= 1  # Whisper revises words near the end of the audio: wait for some right context
+            if self.opts.confirm_after_seconds > 0:
+                old = end / SAMPLE_RATE - self.opts.confirm_after_seconds
+                aged = n
+                while aged < len(hyp.words) and hyp.words[aged].end <= old:
+                    aged += 1
+                if aged > n:
+                    self.stats["aged"] += 1
+                    n = aged
             events += self._confirm(hyp.words[:n], end)
             self.tail = hyp.words[n:]
         events.append(self._partial(end))

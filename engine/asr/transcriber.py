@@ -29,6 +29,9 @@ class WindowAudio:
     # again if the re-read finds none, so a re-read can never lose words.
     keep: tuple[float, float] | None = None
     fallback: list[Word] = field(default_factory=list)
+    # the words read just before and after ``keep``: a re-read often repeats them at its edges
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -70,7 +73,7 @@ class WindowTranscriber:
             found = words.get(i) if i in keep else []
             if window.keep is not None and found is not None:
                 a, b = window.keep
-                found = [w for w in found if a <= (w.start + w.end) / 2 <= b]
+                found = _trim_repeats([w for w in found if a <= (w.start + w.end) / 2 <= b], window)
             stamped = any(t >= self.tok.timestamp_begin for t in result.tokens)
             if found is not None and not stamped:
                 holes = self.holes(window, found)
@@ -89,13 +92,14 @@ class WindowTranscriber:
     # jumps over an utterance after an overlap or a change of speaker, and word alignment then
     # spreads a few words over the skipped stretch. With no sequential seek to catch it, every
     # stretch of VAD speech that words do not cover is read again on its own.
-    HOLE_SPEECH_SECONDS = 1.0  # uncovered speech that makes a hole
+    HOLE_SPEECH_SECONDS = 0.6  # uncovered speech that makes a hole
     WORD_REACH = 0.2  # seconds around a word that count as covered by it
     STRAY_WORDS = 3  # at most this many words between two holes, in ...
     STRAY_SECONDS = 1.5  # ... at most this long, are misplaced: the holes merge and are read again
     CONTEXT_SECONDS = 1.0  # audio read after a re-read stretch that ends inside speech
     PAUSE_CONTEXT = 0.3  # silence kept before (after) the speech of a re-read stretch
     MAX_RETRIES = 2
+    EDGE_WORDS = 3  # a re-read's first (last) words that repeat this many words before (after) it are dropped
 
     def holes(self, window: WindowAudio, words: list[Word]) -> list[WindowAudio]:
         """Stretches of ``window`` with speech but no words, as windows to decode again.
@@ -127,6 +131,8 @@ class WindowTranscriber:
             b = words[g1].start if g1 < len(words) else hi
             piece = self._piece(window, a, b, words[g0:g1])
             if piece is not None:
+                piece.before = tuple(_key(w.word) for w in words[max(0, g0 - self.EDGE_WORDS) : g0])
+                piece.after = tuple(_key(w.word) for w in words[g1 : g1 + self.EDGE_WORDS])
                 out.append(piece)
         return out
 
@@ -304,6 +310,27 @@ class WindowTranscriber:
             if seg_text:
                 out.append(Segment(start=g[0].start, end=max(g[-1].end, g[0].start), text=seg_text, words=g, **extra))
         return out
+
+
+def _key(word: str) -> str:
+    return "".join(c for c in word.lower() if c.isalnum())
+
+
+def _trim_repeats(words: list[Word], window: WindowAudio) -> list[Word]:
+    """Drop the re-read's edge words that repeat two or more words the first reading has beside
+    the stretch. A single word is kept: in conversation "yeah", "no" are often said twice."""
+    keys = [_key(w.word) for w in words]
+    head = 0
+    for k in range(min(len(keys), len(window.before)), 1, -1):
+        if keys[:k] == list(window.before[-k:]):
+            head = k
+            break
+    tail = 0
+    for k in range(min(len(keys) - head, len(window.after)), 1, -1):
+        if keys[-k:] == list(window.after[:k]):
+            tail = k
+            break
+    return words[head : len(words) - tail]
 
 
 def _speech_between(speech, a: float, b: float) -> float:
