@@ -16,8 +16,8 @@ import pytest
 from app.cli import main
 from engine import export
 from engine.chapters import find_chapters
-from engine.export.docx import PALETTE
 from engine.pipeline import TranscribeOptions
+from engine.speaker_colors import LIGHT as PALETTE
 from engine.transcript import Chapter, Speaker, Transcript
 
 REPO = Path(__file__).resolve().parents[1]

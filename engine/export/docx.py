@@ -22,21 +22,21 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from engine.export.txt import clock, join_text, speaker_names
+from engine.speaker_colors import speaker_color
 from engine.transcript import Chapter, Segment, Transcript
 
-# Dark, distinct colours that stay readable on white and in greyscale print (Okabe-Ito based).
-PALETTE = ("0B5FA5", "C0392B", "1E8449", "7D3C98", "B9770E", "117A65", "A93226", "5D6D7E")
 GREY = RGBColor(0x6B, 0x6B, 0x6B)
 LINK = RGBColor(0x0B, 0x5F, 0xA5)
 
 
 def speaker_colours(transcript: Transcript) -> dict[str, str]:
-    """Speaker id -> hex colour: by the order of the speaker list, then of first appearance."""
+    """Speaker id -> hex colour, the window's light palette: by the speaker's number ("S3" the
+    third colour), ids without a number by their place in the list."""
     order = [s.id for s in transcript.speakers]
     for seg in transcript.segments:
         if seg.speaker is not None and seg.speaker not in order:
             order.append(seg.speaker)
-    return {sid: PALETTE[i % len(PALETTE)] for i, sid in enumerate(order)}
+    return {sid: speaker_color(sid, fallback=i) for i, sid in enumerate(order)}
 
 
 def duration_text(seconds: float) -> str:
