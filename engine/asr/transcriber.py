@@ -32,10 +32,24 @@ class WindowAudio:
     # the words read just before and after ``keep``: a re-read often repeats them at its edges
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    splice: _Splice | None = field(default=None, repr=False)  # the first reading it fills in
 
     @property
     def duration(self) -> float:
         return len(self.audio) / SAMPLE_RATE
+
+
+@dataclass
+class _Splice:
+    """A window whose holes are being read again: its words wait until every re-read is back,
+    then the whole text is aligned on the window once more (alignment of a text that lacked a
+    sentence had pushed the words around the gap into it)."""
+
+    window: WindowAudio
+    result: WindowResult
+    words: list[Word]
+    pending: int = 0
+    found: list[Word] = field(default_factory=list)  # words the re-reads added
 
 
 @dataclass
@@ -75,18 +89,63 @@ class WindowTranscriber:
                 a, b = window.keep
                 found = _trim_repeats([w for w in found if a <= (w.start + w.end) / 2 <= b], window)
             stamped = any(t >= self.tok.timestamp_begin for t in result.tokens)
+            holes: list[WindowAudio] = []
             if found is not None and not stamped:
                 holes = self.holes(window, found)
                 dropped = {id(w) for h in holes for w in h.fallback}
                 found = [w for w in found if id(w) not in dropped]
                 out.remainders.extend(holes)
-            if window.keep is not None:
+            if window.keep is not None:  # a re-read: its words go to the window it fills in
+                splice = window.splice
+                if splice is None:  # (a re-read made by hand, e.g. in tests)
+                    out.segments.extend(self._segments_from_words(window, result, found or window.fallback, True))
+                    continue
+                splice.pending += len(holes) - 1
+                for h in holes:
+                    h.splice = splice
+                splice.found.extend(found if found else [])
                 if not found:  # the re-read found nothing: the first reading's words stay
-                    found = window.fallback
-                out.segments.extend(self._segments_from_words(window, result, found, fallback=True))
+                    splice.words.extend(window.fallback)
+                if splice.pending == 0:
+                    out.segments.extend(self._finish_splice(splice, opts))
+            elif holes and found is not None:
+                splice = _Splice(window, result, list(found), pending=len(holes))
+                for h in holes:
+                    h.splice = splice
             elif i in keep:
                 out.segments.extend(self._segments(window, result, found))
         return out
+
+    def _finish_splice(self, splice: _Splice, opts: DecodingOptions) -> list[Segment]:
+        """Every re-read of a window is back: its words, with the re-reads' in the holes, aligned
+        on the whole window again, then cut into segments."""
+        window, result = splice.window, splice.result
+        words = sorted(splice.words + splice.found, key=lambda w: (w.start, w.end))
+        if splice.found and words:
+            words = self._realign(window, words, result.language or opts.language or "en")
+        return self._segments_from_words(window, result, words, fallback=True)
+
+    def _realign(self, window: WindowAudio, words: list[Word], language: str) -> list[Word]:
+        """Word times for ``words``' text over the whole window (DTW on the alignment heads)."""
+        tok = self.tok
+        text = "".join(w.word for w in words)
+        tokens = tok.encode(text if text.startswith(" ") or language in NO_SPACE_LANGUAGES else " " + text)
+        limit = self.model.n_text_ctx - 8
+        if not tokens or len(tokens) > limit:
+            return words  # too long to align in one pass: keep the times the readings gave
+        cross = self._encode([window])
+        prefix = [*tok.sot_sequence(language), tok.no_timestamps]
+        rows = np.array([[*prefix, *tokens, tok.eot]], dtype=np.int64)
+        _, align, _ = self.model.step(rows, np.arange(1), self.model.empty_cache(1), cross)
+        n_pos = min(self.model.n_audio_ctx, math.ceil(len(window.audio) / SAMPLES_PER_POSITION))
+        aligned = align_words(tok, tokens, [1.0] * len(tokens), to_numpy(align)[0], len(prefix) - 1, n_pos, language)
+        if [_key(a.word) for a in aligned] != [_key(w.word) for w in words]:
+            return words  # the text split into other words: keep the readings' times
+        out = [
+            Word(start=window.start + a.start, end=window.start + a.end, word=w.word, probability=w.probability)
+            for a, w in zip(aligned, words)
+        ]
+        return fit_words_to_speech(out, window.speech)
 
     # Whisper sometimes skips speech: it ends a window early (an end-of-text after a pause), or
     # jumps over an utterance after an overlap or a change of speaker, and word alignment then
