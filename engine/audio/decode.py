@@ -41,6 +41,7 @@ _VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".fl
 _FFMPEG_SUFFIXES = frozenset(_FFMPEG_AUDIO_SUFFIXES | _VIDEO_SUFFIXES)
 # Media extensions: a file named like this that FFmpeg cannot open is damaged, not "not audio".
 _MEDIA_SUFFIXES = _FFMPEG_SUFFIXES | frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff"})
+MEDIA_SUFFIXES = _MEDIA_SUFFIXES  # what a dropped folder is searched for
 
 # FFmpeg demuxers that open still images or text, which are "video" to FFmpeg but
 # not something a user would call a recording.
