@@ -69,6 +69,14 @@ def lib(tmp_path, en_transcript, zh_transcript, data_dir) -> Library:
     library.close()
 
 
+def _fts_consistent(library: Library) -> bool:
+    """FTS5's own check that the index matches its content table (raises if not)."""
+    if library.fts:
+        con = library._con()
+        con.execute("INSERT INTO segments_fts(segments_fts, rank) VALUES ('integrity-check', 1)")
+    return True
+
+
 def _ids(library: Library) -> dict[str, str]:
     return {m.language: m.id for m in library.list()}
 
@@ -139,6 +147,7 @@ def test_save_after_edit_reindexes(lib, en_transcript):
     assert lib.get(en).speakers[0] == "Sheila"
     assert "Northerner" in lib.transcript_path(en).read_text(encoding="utf-8")
     assert not list(lib.get(en).folder.glob("*.tmp"))  # atomic write leaves no temporary file
+    assert _fts_consistent(lib)
 
 
 def test_editor_hook_index_and_changes_seen_on_open(lib, tmp_path):
@@ -179,6 +188,7 @@ def test_save_from_a_worker_while_searching(lib):
     th.join()
     assert not errors
     assert [h.meeting_id for h in lib.search("number14")] == [en]
+    assert _fts_consistent(lib)
 
 
 def test_rename(lib):
@@ -188,6 +198,9 @@ def test_rename(lib):
     assert json.loads((m.folder / "meeting.json").read_text(encoding="utf-8"))["title"] == "Call with Diane"
     assert [h.meeting_id for h in lib.search("diane") if h.in_title] == [en]
     assert not [h for h in lib.search("sample") if h.in_title]
+    assert _fts_consistent(lib)
+    lib.rename(en, "")  # no title: no title row
+    assert not [h for h in lib.search("diane") if h.in_title] and _fts_consistent(lib)
     with pytest.raises(MeetingNotFound):
         lib.rename("20990101-000000-abcdef", "x")
 
@@ -210,6 +223,7 @@ def test_delete_keeps_audio_unless_asked(tmp_path, en_transcript, data_dir):
     assert lib.delete(b.id, delete_audio=True) is False and audio.exists()
     assert lib.delete(c.id, delete_audio=True) is True and not audio.exists()
     assert lib.list() == [] and lib.search("Jersey") == []
+    assert _fts_consistent(lib)
     lib.close()
 
 
