@@ -585,3 +585,13 @@ def test_models_pass_the_model_tester(qtbot, lib):
     hits.remove_meeting(_ids(lib)["en"])
     assert hits.rowCount() == len([h for h in lib.search("跑步")])
     hits.set_hits([])
+
+
+def test_default_root_is_the_user_data_folder(tmp_path, monkeypatch, en_transcript):
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "user-data"))
+    lib = Library()
+    m = lib.add(en_transcript, "/nonexistent/a.wav")
+    assert lib.root == tmp_path / "user-data"
+    assert m.folder == tmp_path / "user-data" / "meetings" / m.id
+    assert (tmp_path / "user-data" / INDEX_NAME).is_file()
+    lib.close()

@@ -49,6 +49,8 @@ class _Layout:
         self.mark.setAlphaF(0.28)
         self.rule = _mix(text, base, 0.12)
         self.warn = QColor("#B3261E") if base.lightnessF() > 0.5 else QColor("#F2B8B5")  # a red for light/dark
+        if self.selected:  # red on the selection colour is unreadable
+            self.warn = self.text
 
     def line(self, top: int, height: int) -> QRect:
         return QRect(self.rect.left(), top, self.rect.width(), height)
