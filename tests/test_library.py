@@ -324,6 +324,8 @@ def test_odd_queries_never_raise(lib):
     assert lib.search("") == [] and lib.search("   ") == []
     assert [h.meeting_id for h in lib.search("didn't")] == [_ids(lib)["en"]]  # apostrophe kept
     assert lib.search('"know you were"') and not lib.search('"were know"')  # a quoted phrase keeps its order
+    pasted = " ".join(s.text for s in lib.transcript(_ids(lib)["en"]).segments) * 5  # hundreds of words
+    assert isinstance(lib.search(pasted), list)
 
 
 def test_query_terms_and_snippet():
@@ -558,6 +560,7 @@ def test_empty_state_and_background_sync(qtbot, tmp_path, en_transcript):
         Path(f"{root / INDEX_NAME}{suffix}").unlink(missing_ok=True)
     with qtbot.waitSignal(v.synced, timeout=10000):
         v.sync_in_background()
+        assert v.empty_heading.text() == "Opening the library…"  # not "no meetings" while it reads them
     assert v.meeting_model.rowCount() == 1 and v.pages.currentIndex() == v.PAGE_MEETINGS
     lib.close()
 

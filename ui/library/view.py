@@ -75,10 +75,7 @@ class LibraryView(QWidget):
         self.hit_list = self._list_view(self.hit_model, HitDelegate(self))
         self.hit_list.setAccessibleName(self.tr("Search results"))
 
-        empty, self.empty_heading, self.empty_label = self._message_page(
-            self.tr("No meetings yet"),
-            self.tr("Drop a recording on the window or start a live meeting: it will be listed here."),
-        )
+        empty, self.empty_heading, self.empty_label = self._message_page("", "")  # texts set in _show
         no_hits, self.no_hits_heading, self.no_hits_label = self._message_page(self.tr("Nothing found"), "")
 
         self.pages = QStackedWidget(self)
@@ -188,6 +185,8 @@ class LibraryView(QWidget):
         if self._syncing:
             return
         self._syncing = True
+        if not self.meeting_model.rowCount():
+            self._show()
         library, relay = self.library, self._relay
 
         def work() -> None:
@@ -221,6 +220,14 @@ class LibraryView(QWidget):
         n = self.meeting_model.rowCount()
         self.search_box.setEnabled(n > 0 or bool(query))
         if not query_terms(query):
+            if not n and self._syncing:  # a first start rebuilding the index: not "no meetings" yet
+                self.empty_heading.setText(self.tr("Opening the library…"))
+                self.empty_label.setText(self.tr("Reading the meetings on this computer."))
+            elif not n:
+                self.empty_heading.setText(self.tr("No meetings yet"))
+                self.empty_label.setText(
+                    self.tr("Drop a recording on the window or start a live meeting: it will be listed here.")
+                )
             self.pages.setCurrentIndex(self.PAGE_MEETINGS if n else self.PAGE_EMPTY)
             self.summary.setText(self.tr("1 meeting") if n == 1 else self.tr("%n meetings", "", n))
             self.summary.setVisible(n > 0)
