@@ -598,3 +598,18 @@ def test_default_root_is_the_user_data_folder(tmp_path, monkeypatch, en_transcri
     assert m.folder == tmp_path / "user-data" / "meetings" / m.id
     assert (tmp_path / "user-data" / INDEX_NAME).is_file()
     lib.close()
+
+
+def test_without_trigram_every_term_uses_like(lib, tmp_path, monkeypatch):
+    """An SQLite older than 3.34 (no trigram tokenizer): same results, from LIKE; the index made
+    with trigram is rebuilt without it."""
+    import app.library as library_module
+
+    lib.close()
+    monkeypatch.setattr(library_module, "TRIGRAM", False)
+    old = Library(tmp_path / "data")
+    assert not old.fts
+    assert [h.title for h in old.search("yankee")] == ["sample"]
+    assert old.search("身体健康") and old.search("跑步") and old.search("zebra") == []
+    assert [h.meeting_id for h in old.search("weekly") if h.in_title] == [_ids(old)["zh"]]
+    old.close()
