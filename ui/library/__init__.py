@@ -1,0 +1,6 @@
+"""The Library view: meetings on disk (app/library.py), newest first, and search across them."""
+
+from ui.library.model import HitListModel, MeetingListModel
+from ui.library.view import LibraryView
+
+__all__ = ["HitListModel", "LibraryView", "MeetingListModel"]
