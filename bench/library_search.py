@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("MINUTES_DATA_DIR", str(REPO / ".cache" / "minutes-data"))
 
-from app.library import TRIGRAM, Library  # noqa: E402
+from engine.library import TRIGRAM, Library  # noqa: E402
 from engine.transcript import Segment, Transcript, Word  # noqa: E402
 
 DATA = Path(os.environ.get("MINUTES_DATA", REPO.parent / "shared" / "data"))

@@ -1,4 +1,4 @@
-"""The Library (app/library.py) and its view (ui/library/): real transcripts from the engine.
+"""The Library (engine/library.py) and its view (ui/library/): real transcripts from the engine.
 
 Two transcripts are made once per session with the packaged model on the CPU: the two-speaker
 English sample and a Mandarin utterance. Qt tests run offscreen.
@@ -21,7 +21,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported (pytest-qt imports it lazily)
 
-from app.library import (  # noqa: E402
+from engine.library import (  # noqa: E402
     INDEX_NAME,
     Library,
     LibraryError,
@@ -391,7 +391,7 @@ def test_rebuild_of_many_meetings_is_quick(tmp_path, en_transcript):
 def test_no_torch_or_onnxruntime_in_the_window_modules(tmp_path):
     code = (
         "import sys\n"
-        "from app.library import Library\n"
+        "from engine.library import Library\n"
         "import ui.library\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
@@ -603,7 +603,7 @@ def test_default_root_is_the_user_data_folder(tmp_path, monkeypatch, en_transcri
 def test_without_trigram_every_term_uses_like(lib, tmp_path, monkeypatch):
     """An SQLite older than 3.34 (no trigram tokenizer): same results, from LIKE; the index made
     with trigram is rebuilt without it."""
-    import app.library as library_module
+    import engine.library as library_module
 
     lib.close()
     monkeypatch.setattr(library_module, "TRIGRAM", False)

@@ -11,7 +11,7 @@ import dataclasses
 
 from PySide6.QtCore import QAbstractListModel, QDate, QDateTime, QLocale, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.library import Hit, Meeting
+from engine.library import Hit, Meeting
 
 _ROLE = Qt.ItemDataRole.UserRole
 IdRole = _ROLE + 1  # str: the meeting id

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library import Library, LibraryError, query_terms
+from engine.library import Library, LibraryError, query_terms
 from ui.library.delegate import HitDelegate, MeetingDelegate
 from ui.library.model import HitListModel, MeetingListModel
 
