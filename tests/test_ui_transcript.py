@@ -32,9 +32,10 @@ from ui_fixtures import REPO, synthetic, with_chapters  # noqa: E402
 
 from engine.audio import playback  # noqa: E402
 from engine.audio.playback import Player, stretch  # noqa: E402
-from engine.transcript import Transcript  # noqa: E402
+from engine.transcript import Segment, Transcript, Word  # noqa: E402
 from ui.transcript import TranscriptEditor  # noqa: E402
 from ui.transcript.delegate import SegmentDelegate, SegmentTextEdit  # noqa: E402
+from ui.transcript.edits import realign_words, split_segment  # noqa: E402
 from ui.transcript.models import SpeakerNameRole  # noqa: E402
 
 SAMPLE = Path("diarization") / "pyannote_sample" / "sample.wav"
@@ -69,6 +70,7 @@ def _open(qtbot, json_path, audio, save_path) -> TranscriptEditor:
     ed.show()
     qtbot.waitExposed(ed)
     ed.activateWindow()
+    qtbot.waitUntil(ed.isActiveWindow, timeout=5000)  # shortcuts work in the active window only
     ed.view.setFocus()
     return ed
 
@@ -94,6 +96,45 @@ def _select(ed: TranscriptEditor, row: int) -> None:
     ed.view.setCurrentIndex(ix)
     ed.view.scrollTo(ix)
     ed.view.setFocus()
+
+
+# ----------------------------------------------------------------------------- edits without Qt
+
+
+def test_realign_keeps_times_of_unchanged_and_corrected_words():
+    words = [
+        Word(1.0, 1.3, " Okay,"),
+        Word(1.3, 1.4, " I"),
+        Word(1.4, 1.8, " heard"),
+        Word(1.8, 2.0, " of"),
+        Word(2.0, 2.4, " deep."),
+    ]
+    out = realign_words(words, "Okay, so I heard of Diane.", 1.0, 2.4, "en")
+    assert [w.word for w in out] == [" Okay,", " so", " I", " heard", " of", " Diane."]
+    assert (out[-1].start, out[-1].end) == (2.0, 2.4), "a corrected word keeps the time of the one it replaces"
+    assert [(w.start, w.end) for w in out[3:5]] == [(1.4, 1.8), (1.8, 2.0)]
+    # "so" was said in no time between "Okay," and "I": it takes half of each
+    assert (out[1].start, out[1].end) == (1.15, 1.35) and (out[0].end, out[2].start) == (1.15, 1.35)
+    assert all(a.end <= b.start + 1e-9 for a, b in zip(out, out[1:])), "in order, not overlapping"
+
+
+def test_chinese_edits_and_splits_by_character():
+    seg = Segment(0.0, 3.0, "我们今天开会", "S1", [Word(0, 1, "我们"), Word(1, 2, "今天"), Word(2, 3, "开会")])
+    out = realign_words(seg.words, "我们明天开会吧", 0.0, 3.0, "zh")
+    assert "".join(w.word for w in out) == "我们明天开会吧"
+    assert (out[0].start, out[0].end) == (0, 1) and (out[2].word, out[2].start) == ("开会", 2)
+    a, b = split_segment(seg, 3, "zh")
+    assert (a.text, b.text) == ("我们今", "天开会")
+    assert a.end == b.start == 1.5 and "".join(w.word for w in a.words + b.words) == seg.text
+
+
+def test_split_snaps_to_a_word_boundary_in_english():
+    seg = Segment(
+        0.0, 2.0, "hello big world", "S1", [Word(0.0, 0.5, " hello"), Word(0.6, 1.0, " big"), Word(1.1, 2.0, " world")]
+    )
+    a, b = split_segment(seg, seg.text.index("ig"), "en")  # the cursor inside "big"
+    assert (a.text, b.text) == ("hello", "big world")
+    assert (a.end, b.start) == (0.5, 0.6)
 
 
 # ----------------------------------------------------------------------------- the GUI process
@@ -291,14 +332,21 @@ def test_chapters_jump_rename_and_move_boundary(editor, qtbot):
     assert editor.transcript().chapters[1].start == pytest.approx(second.start)
 
 
-def test_no_chapters_shows_a_sentence_not_an_empty_list(qtbot, meeting, tmp_path):
+def test_no_chapters_or_speakers_shows_a_sentence_not_an_empty_pane(qtbot, meeting, tmp_path):
     json_path, wav = meeting
     t = Transcript.load(json_path)
-    t.chapters = []
-    p = tmp_path / "nochap.json"
+    t.chapters, t.speakers, t.turns = [], [], []
+    for s in t.segments:
+        s.speaker = None
+    p = tmp_path / "plain.json"
     p.write_text(t.to_json(), encoding="utf-8")
     ed = _open(qtbot, p, wav, None)
     assert ed.chapters_stack.currentWidget() is ed.no_chapters
+    assert ed.speakers_stack.currentWidget() is ed.no_speakers
+    _select(ed, 0)
+    qtbot.keyClick(ed.view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)  # Ctrl+0: a new speaker
+    assert ed.transcript().segments[0].speaker == "S1"
+    assert ed.speakers_stack.currentWidget() is ed.speaker_view
     ed.close_player()
 
 
@@ -714,7 +762,7 @@ def test_audible_player_reads_the_audio_through_the_stream(monkeypatch):
     monkeypatch.setattr(playback, "_sounddevice", lambda: (_FakeSd, None))
     p = Player()
     assert not p.silent
-    p.load(np.random.default_rng(0).uniform(-0.1, 0.1, 16000 * 4).astype(np.float32))
+    p.load(playback.to_int16(np.random.default_rng(0).uniform(-0.1, 0.1, 16000 * 4).astype(np.float32)))
     p.play()
     time.sleep(0.5)
     assert p.position == pytest.approx(0.5, abs=0.15)

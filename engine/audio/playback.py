@@ -44,6 +44,19 @@ def clamp_speed(speed: float) -> float:
     return float(min(MAX_SPEED, max(MIN_SPEED, speed)))
 
 
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    """Half the memory of float32 (a 2-hour meeting: 230 MB instead of 460) at 16-bit quality."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def _read(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """float32 samples[start:stop] of a float32 or int16 signal."""
+    x = samples[max(0, start) : max(0, stop)]
+    if x.dtype == np.int16:
+        return x.astype(np.float32) * np.float32(1 / 32768)
+    return x
+
+
 class TimeStretcher:
     """WSOLA time stretch of a fixed signal, read forward from a position, hop by hop.
 
@@ -62,7 +75,7 @@ class TimeStretcher:
         self._ola = np.zeros(_FRAME, dtype=np.float32)
 
     def _frame(self, start: int) -> np.ndarray:
-        x = self.samples[max(0, start) : max(0, start) + _FRAME]
+        x = _read(self.samples, start, start + _FRAME)
         if len(x) < _FRAME:
             x = np.concatenate([x, np.zeros(_FRAME - len(x), dtype=np.float32)])
         return x
@@ -76,8 +89,8 @@ class TimeStretcher:
             lo = max(0, nominal - _TOLERANCE)
             hi = min(n - _FRAME, nominal + _TOLERANCE)
             if hi > lo and natural + _FRAME <= n:
-                template = self.samples[natural : natural + _FRAME]
-                region = self.samples[lo : hi + _FRAME]
+                template = _read(self.samples, natural, natural + _FRAME)
+                region = _read(self.samples, lo, hi + _FRAME)
                 score = np.correlate(region, template, mode="valid")
                 start = lo + int(np.argmax(score))
         elif self._prev is not None:
@@ -148,10 +161,16 @@ class Player:
     # ------------------------------------------------------------------ set-up
 
     def load(self, samples: np.ndarray | None, duration: float | None = None) -> None:
-        """Play these samples (16 kHz mono); None: no audio (a clock over ``duration`` s)."""
+        """Play these samples (16 kHz mono, float32 or int16 from :func:`to_int16`); None: no
+        audio (a clock over ``duration`` s)."""
         with self._lock:
             self._stop_stream()
-            self._samples = np.zeros(0, np.float32) if samples is None else np.ascontiguousarray(samples, np.float32)
+            if samples is None:
+                self._samples = np.zeros(0, np.float32)
+            elif samples.dtype == np.int16:
+                self._samples = np.ascontiguousarray(samples)
+            else:
+                self._samples = np.ascontiguousarray(samples, np.float32)
             self._duration = float(duration) if duration is not None else len(self._samples) / SAMPLE_RATE
             self._playing = False
             self._set_position(0.0)
@@ -160,7 +179,7 @@ class Player:
         """Decode ``path`` and load it (blocking: call it off the GUI thread, or use load())."""
         from engine.audio.decode import load_audio
 
-        self.load(load_audio(Path(path)))
+        self.load(to_int16(load_audio(Path(path))))
 
     def close(self) -> None:
         with self._lock:
@@ -359,7 +378,7 @@ class Player:
             hop, tag = np.zeros(_HOP, dtype=np.float32), float(len(self._samples))
         elif self._speed == 1.0:
             p = int(round(self._stretcher.position))
-            hop = self._samples[p : p + _HOP]
+            hop = _read(self._samples, p, p + _HOP)
             hop = np.concatenate([hop, np.zeros(_HOP - len(hop), np.float32)]) if len(hop) < _HOP else hop
             tag = self._stretcher.position
             self._stretcher.reset(p + _HOP)

@@ -14,7 +14,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (
@@ -39,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.audio.playback import Player, clamp_speed
+from engine.audio.playback import Player, clamp_speed, to_int16
 from engine.transcript import Speaker, Transcript
 from ui.transcript.autosave import Autosaver
 from ui.transcript.commands import (
@@ -77,7 +76,7 @@ class _AudioLoadTask(QRunnable):
         from engine.errors import MinutesError
 
         try:
-            samples = load_audio(self.path)
+            samples = to_int16(load_audio(self.path))
         except MinutesError as e:
             self._emit(None, str(e))
             return
@@ -118,6 +117,7 @@ class TranscriptEditor(QWidget):
         self._pattern: re.Pattern[str] | None = None
         self._match_index = -1
         self._last_playing_row = -1
+        self._last_click: tuple[int, int] | None = None
         self._autosaver = Autosaver(lambda: snapshot(self._doc.transcript), self)
         self._autosaver.saved.connect(self.saved)
         self._autosaver.failed.connect(self._on_save_failed)
@@ -147,6 +147,7 @@ class TranscriptEditor(QWidget):
             self._autosaver.set_path(save_path)
             self._match_index = -1
             self._last_playing_row = -1
+            self._last_click = None
             self._search_changed(self.search_field.text())
             self.timeline.set_position(0.0)
             self.bar.set_duration(transcript.audio.duration)
@@ -301,8 +302,21 @@ class TranscriptEditor(QWidget):
         self.speaker_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.speaker_view.setAccessibleName(self.tr("Speakers and talk time"))
         self.speakers_title.setBuddy(self.speaker_view)
+        self.speakers_stack = QStackedWidget(speakers_box)
+        self.no_speakers = QLabel(
+            self.tr(
+                "No speakers: this transcript was made without telling voices apart. "
+                "Give a segment a speaker with Ctrl+0."
+            ),
+            self.speakers_stack,
+        )
+        self.no_speakers.setWordWrap(True)
+        self.no_speakers.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.no_speakers.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.speakers_stack.addWidget(self.speaker_view)
+        self.speakers_stack.addWidget(self.no_speakers)
         sl.addWidget(self.speakers_title)
-        sl.addWidget(self.speaker_view, 1)
+        sl.addWidget(self.speakers_stack, 1)
         # Speakers (a short legend with talk time) above, chapters take the rest.
         side.addWidget(speakers_box)
         side.addWidget(chapters_box)
@@ -518,6 +532,7 @@ class TranscriptEditor(QWidget):
         d.rename_speaker_requested.connect(self.rename_speaker)
         d.rename_chapter_requested.connect(self.rename_chapter)
         d.speakers_changed.connect(self._rebuild_assign_menu)
+        d.speakers_changed.connect(self._speakers_changed)
         d.chapters_changed.connect(self._chapters_changed)
         d.changed.connect(self._content_changed)
         self.view.delegate.text_edited.connect(self._on_typing)
@@ -579,6 +594,7 @@ class TranscriptEditor(QWidget):
         if not 0 <= row < self._doc.segments.rowCount():
             return False
         cmd = SplitCommand(self._doc, row, offset)
+        self._last_click = None
         if not cmd.valid:
             self._hint(self.tr("Put the cursor between two words to split there."))
             return False
@@ -590,6 +606,7 @@ class TranscriptEditor(QWidget):
         if not 0 <= row < self._doc.segments.rowCount() - 1:
             self._hint(self.tr("There is no next segment to join."))
             return False
+        self._last_click = None
         self._undo.push(JoinCommand(self._doc, row))
         self.view.setCurrentIndex(self._doc.segments.index(row, 0))
         return True
@@ -839,7 +856,7 @@ class TranscriptEditor(QWidget):
             self.bar.set_notice(None)
             self._show_banner(self.tr("The recording cannot be played: {error}").format(error=error))
             return
-        self._player.load(np.asarray(samples, dtype=np.float32))
+        self._player.load(samples)
         self._audio_ready = True
         self.bar.set_duration(max(self._player.duration, self._doc.transcript.audio.duration))
         self.bar.set_notice(self.tr("Silent: no audio output") if self._player.silent else None)
@@ -889,6 +906,10 @@ class TranscriptEditor(QWidget):
     def _on_save_failed(self, message: str) -> None:
         self._hint(self.tr("Not saved"))
         self.save_failed.emit(message)
+
+    def _speakers_changed(self) -> None:
+        has = bool(self._doc.speaker_ids())
+        self.speakers_stack.setCurrentWidget(self.speaker_view if has else self.no_speakers)
 
     def _chapters_changed(self) -> None:
         has = bool(self._doc.transcript.chapters)
@@ -997,7 +1018,7 @@ class TranscriptEditor(QWidget):
         if row < 0:
             return
         seg = self._doc.transcript.segments[row]
-        last = getattr(self, "_last_click", None)
+        last = self._last_click
         open_editor = self.view.indexWidget(self.view.currentIndex())
         if isinstance(open_editor, SegmentTextEdit):  # typing: split at the text cursor
             offset = open_editor.textCursor().position()
