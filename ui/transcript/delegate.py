@@ -78,9 +78,16 @@ class SegmentTextEdit(QPlainTextEdit):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setTabChangesFocus(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the row grows instead
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.document().setDocumentMargin(0)
         self.setAccessibleName(self.tr("Segment text"))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The row grew to the text: show it from its first line again, cursor still in view.
+        self.verticalScrollBar().setValue(0)
+        self.ensureCursorVisible()
 
 
 class SegmentDelegate(QStyledItemDelegate):
@@ -122,13 +129,16 @@ class SegmentDelegate(QStyledItemDelegate):
             top += self._chapter_h(fm)
         top += fm.height() + pad // 2
         left = option.rect.left() + 2 * pad
-        return QRect(left, top, max(1, option.rect.width() - 3 * pad), max(1, option.rect.bottom() - pad - top))
+        return QRect(left, top, max(1, option.rect.width() - 3 * pad), max(1, option.rect.bottom() + 1 - pad - top))
 
     def _layout(self, text: str, font: QFont, width: int) -> tuple[QTextLayout, int]:
         layout = QTextLayout(text, font)
         opt = QTextOption()
         opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         layout.setTextOption(opt)
+        # Lines as far apart as the in-place editor (QPlainTextEdit) puts them, so the editor
+        # shows the whole text in the room the row has.
+        spacing = QFontMetrics(font).lineSpacing()
         layout.beginLayout()
         y = 0.0
         while True:
@@ -137,9 +147,9 @@ class SegmentDelegate(QStyledItemDelegate):
                 break
             line.setLineWidth(width)
             line.setPosition(QPointF(0, y))
-            y += line.height()
+            y += max(line.height(), spacing)
         layout.endLayout()
-        return layout, int(y + 0.999)
+        return layout, int(y + 0.999) + 1
 
     def _text_height(self, text: str, font: QFont, width: int) -> int:
         key = (text, width, font.key())

@@ -893,6 +893,8 @@ class TranscriptEditor(QWidget):
     @Slot(int, str, int)
     def _on_typing(self, row: int, text: str, session: int) -> None:
         self.edit_text(row, text, session)
+        # A row that grew by a line stays in view whole (the editor follows its row).
+        self.view.scrollTo(self._doc.segments.index(row, 0), QAbstractItemView.ScrollHint.EnsureVisible)
 
     @Slot(int)
     def _on_edit_cancelled(self, session: int) -> None:
