@@ -149,7 +149,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
     from engine.export import FORMATS
     from engine.export.naming import output_names
-    from engine.pipeline import TranscribeOptions, Transcriber
+    from engine.file_job import TranscribeOptions, Transcriber
 
     formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]

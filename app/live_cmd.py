@@ -129,7 +129,7 @@ class _Printer:
 
 
 def _load_transcriber(args: argparse.Namespace):
-    from engine.pipeline import Transcriber
+    from engine.file_job import Transcriber
 
     engine = Transcriber(args.model, args.device, args.precision, args.threads)
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
@@ -145,7 +145,8 @@ def _write(transcript, formats: list[str], folder: Path, stem: str) -> list[Path
 
 def _recover(args: argparse.Namespace, formats: list[str]) -> int:
     from engine.audio.recorder import SessionInfo, unfinished_sessions
-    from engine.pipeline import LiveSession, TranscribeOptions
+    from engine.file_job import TranscribeOptions
+    from engine.live_session import LiveSession
 
     if args.recover == "all":
         sessions = unfinished_sessions()
@@ -179,7 +180,7 @@ def live_command(args: argparse.Namespace) -> int:
     from engine.asr.streaming import StreamingOptions
     from engine.audio.recorder import unfinished_sessions
     from engine.live import EventLog, LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     try:
         formats = parse_formats(args.formats)

@@ -58,11 +58,11 @@ def run_ours(
     import resource
     import time
 
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     key = (precision, threads)
     if key not in _ENGINES:  # one model per worker process, loaded before the clock starts
-        from engine.pipeline import Transcriber
+        from engine.file_job import Transcriber
 
         _ENGINES[key] = Transcriber(device="cpu", precision=precision, threads=threads)
     engine = _ENGINES[key]

@@ -77,7 +77,7 @@ def summary(values: list[float]) -> dict:
 def file_transcript(wav: Path, threads: int, cache: Path) -> dict:
     if cache.exists():
         return json.loads(cache.read_text())
-    from engine.pipeline import TranscribeOptions, Transcriber
+    from engine.file_job import TranscribeOptions, Transcriber
 
     t = Transcriber(device="cpu", precision="int8", threads=threads)
     t0 = time.perf_counter()
@@ -244,7 +244,7 @@ def trim_study(threads: int) -> dict:
     from engine.asr.runtime import OnnxWhisper
     from engine.asr.trimmed import ensure_trimmed
     from engine.audio.decode import load_audio
-    from engine.pipeline import Transcriber
+    from engine.file_job import Transcriber
 
     t = Transcriber(device="cpu", precision="int8", threads=threads)
     model = OnnxWhisper(ensure_trimmed(t.model.folder, "int8"), "int8", "cpu", threads)

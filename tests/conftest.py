@@ -23,6 +23,6 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def transcriber():
     """The packaged model on the CPU, INT8, 2 threads: what CI and a laptop run."""
-    from engine.pipeline import Transcriber
+    from engine.file_job import Transcriber
 
     return Transcriber(device="cpu", precision="int8", threads=2)

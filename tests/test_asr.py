@@ -11,8 +11,8 @@ from engine.asr.alignment import dtw_path
 from engine.asr.features import log_mel
 from engine.audio.decode import load_audio
 from engine.errors import Cancelled, ModelError
+from engine.file_job import TranscribeOptions
 from engine.models import store
-from engine.pipeline import TranscribeOptions
 from resources import DEMO_AUDIO
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -306,7 +306,7 @@ def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(transcriber
 
 def test_device_binding_path_gives_the_same_transcript(transcriber, monkeypatch):
     """The IO-binding path that keeps caches on the GPU, run here on the CPU provider."""
-    from engine.pipeline import Transcriber
+    from engine.file_job import Transcriber
 
     monkeypatch.setenv("MINUTES_IO_BINDING", "1")
     bound = Transcriber(device="cpu", precision="int8", threads=2)

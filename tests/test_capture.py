@@ -139,7 +139,7 @@ def _wer(ref: str, hyp: str) -> float:
 def _session(transcriber, tmp_path, device: str):
     from engine.asr.streaming import StreamingOptions
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     opts = LiveOptions(input_device=device, folder=tmp_path / "session", speakers=False, chapters=False)
     session = LiveSession(transcriber, opts, StreamingOptions(language="en"))

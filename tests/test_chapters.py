@@ -133,7 +133,7 @@ def test_pk_and_windowdiff_match_the_textbook_examples() -> None:
 
 
 def test_transcription_finds_chapters_from_the_agenda(data_dir: Path, transcriber) -> None:
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     wav = data_dir / "diarization" / "pyannote_sample" / "sample.wav"
     tr = transcriber.transcribe(wav, TranscribeOptions(language="en", keywords="New Jersey; Chicago"))

@@ -159,7 +159,7 @@ def test_unknown_format():
 def test_transcription_imports_no_torch_and_no_qt(transcriber):
     """ONNX files are the runtime format: once exported, transcribing needs neither torch nor Qt."""
     code = (
-        "import sys; from engine.pipeline import Transcriber; from resources import DEMO_AUDIO; "
+        "import sys; from engine.file_job import Transcriber; from resources import DEMO_AUDIO; "
         "t = Transcriber(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
         "print('fellow' in text, 'torch' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))"
     )

@@ -43,7 +43,7 @@ def _norm(word: str) -> str:
 
 @pytest.mark.slow
 def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(transcriber, data_dir):
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     folder = data_dir / "diarization" / "librispeech_turns_synthetic"
     with open(folder / "libri_6spk.sources.tsv", newline="") as f:

@@ -16,7 +16,7 @@ import pytest
 from app.cli import main
 from engine import export
 from engine.chapters import find_chapters
-from engine.pipeline import TranscribeOptions
+from engine.file_job import TranscribeOptions
 from engine.speaker_colors import LIGHT as PALETTE
 from engine.transcript import Chapter, Speaker, Transcript
 

@@ -270,7 +270,7 @@ class FakeTracker:
 
 def test_live_session_events_speakers_and_files(transcriber, tmp_path):
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     tracker = FakeTracker()
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", chapters=False)
@@ -313,7 +313,7 @@ def test_live_session_events_speakers_and_files(transcriber, tmp_path):
 def test_live_final_pass_keeps_the_live_turns(transcriber, tmp_path):
     """With the live tracker labelling, the final pass keeps its speakers: segments and turns alike."""
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
     from engine.transcript import SpeakerTurn, merge_turns
 
     tracker = FakeTracker()
@@ -332,7 +332,7 @@ def test_live_final_pass_keeps_the_live_turns(transcriber, tmp_path):
 
 def test_live_session_final_pass_and_chapter_hook(transcriber, tmp_path):
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     class Chapters:
         def __init__(self):

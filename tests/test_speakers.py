@@ -165,7 +165,7 @@ def test_missing_or_damaged_speaker_model(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_words_get_speakers_and_segments_split_at_changes(transcriber, data_dir: Path) -> None:
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     t = transcriber.transcribe(
         data_dir / "diarization" / "pyannote_sample" / "sample.wav", TranscribeOptions(language="en", chapters=False)
