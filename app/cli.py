@@ -149,7 +149,8 @@ def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
     from engine.export import FORMATS
     from engine.export.naming import output_names
-    from engine.file_job import TranscribeOptions, Transcriber
+    from engine.file_job import TranscribeOptions
+    from engine.recognizer import Recognizer
 
     formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
@@ -196,7 +197,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
 
     bar = _Bar(args.quiet)
     try:
-        engine = Transcriber(
+        engine = Recognizer(
             args.model,
             args.device,
             args.precision,

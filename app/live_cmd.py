@@ -129,9 +129,9 @@ class _Printer:
 
 
 def _load_transcriber(args: argparse.Namespace):
-    from engine.file_job import Transcriber
+    from engine.recognizer import Recognizer
 
-    engine = Transcriber(args.model, args.device, args.precision, args.threads)
+    engine = Recognizer(args.model, args.device, args.precision, args.threads)
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
     return engine
 

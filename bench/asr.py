@@ -62,9 +62,9 @@ def run_ours(
 
     key = (precision, threads)
     if key not in _ENGINES:  # one model per worker process, loaded before the clock starts
-        from engine.file_job import Transcriber
+        from engine.recognizer import Recognizer
 
-        _ENGINES[key] = Transcriber(device="cpu", precision=precision, threads=threads)
+        _ENGINES[key] = Recognizer(device="cpu", precision=precision, threads=threads)
     engine = _ENGINES[key]
     opts = TranscribeOptions(language=language, beam_size=beam_size, batch_size=batch_size)
     hyps: dict[str, str] = {}

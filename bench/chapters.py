@@ -136,9 +136,9 @@ def build(names: list[str] | None) -> None:
             continue
         if script.language == "en":
             if transcriber is None:
-                from engine.file_job import Transcriber
+                from engine.recognizer import Recognizer
 
-                transcriber = Transcriber(device="cpu", precision="int8", threads=2)
+                transcriber = Recognizer(device="cpu", precision="int8", threads=2)
             tr, starts = build_spoken(script, transcriber)
             source = "espeak-ng + whisper-base int8"
         else:

@@ -1,8 +1,8 @@
 """The file job: audio -> VAD windows -> batched ASR -> speakers -> chapters -> Transcript.
 
-The CLI and the GUI's workers drive this class; they see progress events and a cancel flag,
-never its insides. One ``Transcriber`` holds the loaded model, so many files in a row load
-it once. The live session (engine/live_session.py) uses the same loaded model.
+The CLI and the GUI's workers drive it; they see progress events and a cancel flag, never its
+insides. It runs on a loaded ``engine.recognizer.Recognizer``, so many files in a row (and a
+live session beside them) load the model once.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.asr.chinese import to_script
 from engine.asr.decoding import DecodingOptions
-from engine.asr.export import ensure_exported
-from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
-from engine.asr.tokenizer import Tokenizer
 from engine.asr.transcriber import WindowAudio, WindowTranscriber
-from engine.errors import Cancelled, DeviceError, MinutesError, ModelError
-from engine.models import store
+from engine.errors import Cancelled, MinutesError, ModelError
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
+
+if TYPE_CHECKING:
+    from engine.recognizer import Recognizer
 
 log = logging.getLogger("minutes.file_job")
 
@@ -74,177 +74,115 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class Transcriber:
-    """A loaded recognizer. Build once, transcribe many files."""
+def transcribe_file(
+    recognizer: Recognizer,
+    path: str | Path,
+    options: TranscribeOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Transcript:
+    """Transcribe one file on a loaded recognizer: text, word times, speakers, chapters.
 
-    def __init__(
-        self,
-        model: str | Path | None = None,
-        device: str = "auto",
-        precision: str = "auto",
-        threads: int | None = None,
-        progress: ProgressCallback | None = None,
-    ):
-        def model_progress(stage: str, frac: float) -> None:
-            if progress:
-                progress(Progress("model", frac, stage))
+    ``progress`` hears each stage; ``cancel`` (set from any thread) stops the job within a
+    decoding step or a block of audio, raising ``Cancelled``."""
+    from engine.audio.windows import WindowSource
 
-        wanted = device
-        device = resolve_device(device)
-        auto_precision = precision == "auto"
-        if auto_precision:
-            precision = default_precision(device)
-        if precision == "fp16" and device != "cuda":
-            raise DeviceError("fp16 runs on CUDA only: use --precision int8 or fp32 on the CPU.")
-        self.source = store.resolve(model, model_progress)
-        try:
-            folder = ensure_exported(self.source, precision, model_progress)
-            self.model = OnnxWhisper(folder, precision, device, threads)
-        except DeviceError as e:
-            if wanted != "auto":
-                raise
-            # A GPU is present but CUDA/cuDNN would not load: carry on on the CPU, and say so.
-            log.warning("%s Falling back to the CPU.", e)
-            device = "cpu"
-            if auto_precision or precision == "fp16":
-                precision = default_precision(device)
-            folder = ensure_exported(self.source, precision, model_progress)
-            self.model = OnnxWhisper(folder, precision, device, threads)
-        self.tokenizer = Tokenizer(folder / "tokenizer.json")
-        self.threads = threads
-        self._vad = None
-        self._diarizer = None
-
-    @property
-    def device(self) -> str:
-        return self.model.device
-
-    @property
-    def precision(self) -> str:
-        return self.model.precision
-
-    @property
-    def model_name(self) -> str:
-        return self.source.name
-
-    def _get_vad(self):
-        if self._vad is None:
-            from engine.audio.vad import SileroVAD
-
-            self._vad = SileroVAD(num_threads=1)
-        return self._vad
-
-    def transcribe(
-        self,
-        path: str | Path,
-        options: TranscribeOptions | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Transcript:
-        from engine.audio.windows import WindowSource
-
-        opts = options or TranscribeOptions()
-        if opts.batch_size < 1 or opts.beam_size < 1:
-            raise MinutesError("Batch size and beam size must be at least 1.")
-        if opts.diarize:
-            from engine.speakers.diarize import DiarizationOptions
-
-            DiarizationOptions(opts.num_speakers, opts.min_speakers, opts.max_speakers).check()
-
-        def check_cancel() -> None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Transcription cancelled.")
-
-        source = WindowSource(path, self._get_vad() if opts.vad else None)
-        duration = source.duration
-        worker = WindowTranscriber(self.model, self.tokenizer, check_cancel)
-        decoding = opts.decoding()
-        segments: list[Segment] = []
-        language = opts.language
-        if progress:
-            progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
-        pending: list[WindowAudio] = []  # early-stopped stretches to read again
-        reached = 0.0
-        for batch in _batches(source, opts.batch_size, pending):
-            check_cancel()
-            done = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
-            found = done.segments
-            pending.extend(done.remainders)
-            if language is None and done.results:
-                language = done.results[0].language
-                decoding = replace(decoding, language=language)  # one language per file
-                log.info("Detected language: %s", language)
-            if language in ("zh", "yue"):
-                _convert_chinese(found, opts.chinese)
-            segments.extend(found)
-            if progress:
-                # a batch of re-read stretches only may end earlier than the last one: never go back
-                reached = max(reached, batch[-1].start + batch[-1].duration)
-                progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
-        segments.sort(key=lambda s: s.start)
-        transcript = Transcript(
-            audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
-            language=language,
-            model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
-            segments=segments,
-        )
-        if opts.diarize:  # also without words: the turns say who spoke (laughs, unclear speech)
-            self._add_speakers(transcript, path, opts, progress, cancel)
-            segments = transcript.segments
-        chapters = []
-        if opts.chapters:
-            from engine.chapters import find_chapters
-
-            chapters = find_chapters(segments, language, opts.keywords, duration)
-        if progress:
-            progress(Progress("done", 1.0, "Done"))
-        transcript.chapters = chapters
-        return transcript
-
-    def _get_diarizer(self):
-        if self._diarizer is None:
-            from engine.speakers.diarize import Diarizer
-
-            self._diarizer = Diarizer(threads=self.threads)
-        return self._diarizer
-
-    def _add_speakers(
-        self,
-        transcript: Transcript,
-        path: str | Path,
-        opts: TranscribeOptions,
-        progress: ProgressCallback | None,
-        cancel: threading.Event | None,
-    ) -> None:
-        """Diarize and label every word; without the speaker model, say so and keep the text."""
-        from engine.audio.decode import stream_audio
-        from engine.speakers.assign import apply_speakers
+    opts = options or TranscribeOptions()
+    if opts.batch_size < 1 or opts.beam_size < 1:
+        raise MinutesError("Batch size and beam size must be at least 1.")
+    if opts.diarize:
         from engine.speakers.diarize import DiarizationOptions
 
-        d_opts = DiarizationOptions(
-            num_speakers=opts.num_speakers, min_speakers=opts.min_speakers, max_speakers=opts.max_speakers
-        )
-        try:
-            diarizer = self._get_diarizer()
-        except ModelError as e:
-            log.warning("Speakers skipped: %s", e)
-            if progress:
-                progress(Progress("speakers", 1.0, f"Speakers skipped: {e}"))
-            return
-        if progress:
-            progress(Progress("speakers", 0.0, "Finding speakers"))
-        result = diarizer(
-            stream_audio(path),
-            d_opts,
-            cancel,
-            (lambda f: progress(Progress("speakers", f, "Finding speakers"))) if progress else None,
-        )
-        names: dict[int, str] = {}
-        if opts.recognize_voices and result.num_speakers:
-            from engine.speakers.profiles import ProfileStore
+        DiarizationOptions(opts.num_speakers, opts.min_speakers, opts.max_speakers).check()
 
-            names = ProfileStore().identify(result.centroids)
-        apply_speakers(transcript, result, names)
+    def check_cancel() -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Transcription cancelled.")
+
+    source = WindowSource(path, recognizer.vad() if opts.vad else None)
+    duration = source.duration
+    worker = WindowTranscriber(recognizer.model, recognizer.tokenizer, check_cancel)
+    decoding = opts.decoding()
+    segments: list[Segment] = []
+    language = opts.language
+    if progress:
+        progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
+    pending: list[WindowAudio] = []  # early-stopped stretches to read again
+    reached = 0.0
+    for batch in _batches(source, opts.batch_size, pending):
+        check_cancel()
+        done = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
+        found = done.segments
+        pending.extend(done.remainders)
+        if language is None and done.results:
+            language = done.results[0].language
+            decoding = replace(decoding, language=language)  # one language per file
+            log.info("Detected language: %s", language)
+        if language in ("zh", "yue"):
+            _convert_chinese(found, opts.chinese)
+        segments.extend(found)
+        if progress:
+            # a batch of re-read stretches only may end earlier than the last one: never go back
+            reached = max(reached, batch[-1].start + batch[-1].duration)
+            progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
+    segments.sort(key=lambda s: s.start)
+    transcript = Transcript(
+        audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
+        language=language,
+        model=ModelInfo(name=recognizer.model_name, precision=recognizer.precision, device=recognizer.device),
+        segments=segments,
+    )
+    if opts.diarize:  # also without words: the turns say who spoke (laughs, unclear speech)
+        _add_speakers(recognizer, transcript, path, opts, progress, cancel)
+        segments = transcript.segments
+    chapters = []
+    if opts.chapters:
+        from engine.chapters import find_chapters
+
+        chapters = find_chapters(segments, language, opts.keywords, duration)
+    if progress:
+        progress(Progress("done", 1.0, "Done"))
+    transcript.chapters = chapters
+    return transcript
+
+
+def _add_speakers(
+    recognizer: Recognizer,
+    transcript: Transcript,
+    path: str | Path,
+    opts: TranscribeOptions,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    """Diarize and label every word; without the speaker model, say so and keep the text."""
+    from engine.audio.decode import stream_audio
+    from engine.speakers.assign import apply_speakers
+    from engine.speakers.diarize import DiarizationOptions
+
+    d_opts = DiarizationOptions(
+        num_speakers=opts.num_speakers, min_speakers=opts.min_speakers, max_speakers=opts.max_speakers
+    )
+    try:
+        diarizer = recognizer.diarizer()
+    except ModelError as e:
+        log.warning("Speakers skipped: %s", e)
+        if progress:
+            progress(Progress("speakers", 1.0, f"Speakers skipped: {e}"))
+        return
+    if progress:
+        progress(Progress("speakers", 0.0, "Finding speakers"))
+    result = diarizer(
+        stream_audio(path),
+        d_opts,
+        cancel,
+        (lambda f: progress(Progress("speakers", f, "Finding speakers"))) if progress else None,
+    )
+    names: dict[int, str] = {}
+    if opts.recognize_voices and result.num_speakers:
+        from engine.speakers.profiles import ProfileStore
+
+        names = ProfileStore().identify(result.centroids)
+    apply_speakers(transcript, result, names)
 
 
 def _batches(source, size: int, pending: list[WindowAudio]) -> Iterator[list[WindowAudio]]:

@@ -1,7 +1,8 @@
 """The live session: capture -> crash-safe recorder -> streaming recognizer -> speakers -> chapters.
 
-Built on a loaded ``Transcriber`` (engine/file_job.py), whose model it shares; the pieces that
-are not recognition (events, the file source, the event log) are in engine/live.py.
+Built on a loaded ``engine.recognizer.Recognizer``, whose decoder, tokenizer, voice detector and
+speaker model it shares with file jobs; the pieces that are not recognition (events, the file
+source, the event log) are in engine/live.py.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.asr.runtime import OnnxWhisper
 from engine.errors import MinutesError
-from engine.file_job import TranscribeOptions, Transcriber
+from engine.file_job import TranscribeOptions
+from engine.recognizer import Recognizer
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
 log = logging.getLogger("minutes.live_session")
@@ -34,17 +35,15 @@ class LiveSession:
     run in a third thread, off the recognizer's path. :meth:`stop` returns the Transcript.
     """
 
-    def __init__(self, transcriber: Transcriber, options=None, streaming=None, tracker=None, chapters=None):
+    def __init__(self, engine: Recognizer, options=None, streaming=None, tracker=None, chapters=None):
         from engine.asr.streaming import StreamingOptions, StreamingRecognizer
-        from engine.asr.trimmed import ensure_trimmed
         from engine.live import LiveOptions
 
-        self.transcriber = transcriber
+        self.engine = engine  # the shared models; ``recognizer`` is this session's streaming state
         self.options = options or LiveOptions()
         self.streaming = streaming or StreamingOptions()
-        folder = ensure_trimmed(transcriber.model.folder, transcriber.precision)
-        model = OnnxWhisper(folder, transcriber.precision, transcriber.device, transcriber.threads)
-        self.recognizer = StreamingRecognizer(model, transcriber.tokenizer, self.streaming)
+        vad = engine.vad(min_silence_ms=int(self.streaming.pause_seconds * 1000))
+        self.recognizer = StreamingRecognizer(engine.live_model(), engine.tokenizer, self.streaming, vad)
         self.tracker = tracker if tracker is not None else self._default_tracker()
         self.chapter_tracker = chapters
         self.segments: list[Segment] = []
@@ -164,13 +163,13 @@ class LiveSession:
         return transcript
 
     @staticmethod
-    def recover(folder: str | Path, transcriber: Transcriber, options: TranscribeOptions | None = None) -> Transcript:
+    def recover(folder: str | Path, engine: Recognizer, options: TranscribeOptions | None = None) -> Transcript:
         """An interrupted session: make its recording whole again and transcribe it with the file engine."""
         from engine.audio.recorder import recover
         from engine.export import write
 
         wav = recover(Path(folder))
-        transcript = transcriber.transcribe(wav, options)
+        transcript = engine.transcribe(wav, options)
         write(transcript, "json", Path(folder) / "transcript.json")
         return transcript
 
@@ -250,7 +249,7 @@ class LiveSession:
         try:
             from engine.speakers.live import LiveSpeakerTracker
 
-            return LiveSpeakerTracker()
+            return LiveSpeakerTracker(encoder=self.engine.speaker_encoder(1))
         except (ImportError, MinutesError) as e:
             log.warning("Live speaker labels are off: %s", e)
             return None
@@ -332,9 +331,7 @@ class LiveSession:
         return Transcript(
             audio=AudioInfo(path=str(wav), duration=round(self.recorder.seconds, 3), sample_rate=16000),
             language=self.recognizer.language,
-            model=ModelInfo(
-                name=self.transcriber.model_name, precision=self.transcriber.precision, device=self.transcriber.device
-            ),
+            model=ModelInfo(name=self.engine.model_name, precision=self.engine.precision, device=self.engine.device),
             segments=segments,
             speakers=[Speaker(id=s, name=f"Speaker {s[1:]}" if s[1:].isdigit() else s) for s in labels],
             chapters=list(self.chapters),
@@ -352,7 +349,7 @@ class LiveSession:
             keywords=self.options.keywords,
             chinese=self.streaming.chinese,
         )
-        final = self.transcriber.transcribe(wav, opts)
+        final = self.engine.transcribe(wav, opts)
         if self.tracker is not None:
             turns = self._turns or [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
             final.segments = split_at_speaker_changes(final.segments, turns, final.language)

@@ -156,11 +156,11 @@ def test_unknown_format():
     assert_one_line_error(run_cli(str(DEMO_AUDIO), "-f", "pdf"), "pdf")
 
 
-def test_transcription_imports_no_torch_and_no_qt(transcriber):
+def test_transcription_imports_no_torch_and_no_qt(recognizer):
     """ONNX files are the runtime format: once exported, transcribing needs neither torch nor Qt."""
     code = (
-        "import sys; from engine.file_job import Transcriber; from resources import DEMO_AUDIO; "
-        "t = Transcriber(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
+        "import sys; from engine.recognizer import Recognizer; from resources import DEMO_AUDIO; "
+        "t = Recognizer(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
         "print('fellow' in text, 'torch' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
