@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import MinutesError
+from engine.errors import Cancelled, MinutesError
 
 if TYPE_CHECKING:
     from engine.transcript import Transcript
@@ -262,6 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="minutes: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except (KeyboardInterrupt, Cancelled):  # Ctrl-C anywhere (loading a model, recovering a session)
+        _fail("cancelled.")
+        return EXIT_CANCELLED
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "export":
         from app.export_cmd import export_command
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import MinutesError
-from engine.file_job import TranscribeOptions
+from engine.errors import Cancelled, MinutesError
+from engine.file_job import ProgressCallback, TranscribeOptions
 from engine.recognizer import Recognizer
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
@@ -65,6 +65,7 @@ class LiveSession:
         self._level_due = 0
         self._catching_up = False
         self._recording_error = False
+        self._cancel_final = threading.Event()
 
     # -- subscribers ---------------------------------------------------------------------------
     def subscribe(self, callback) -> None:
@@ -142,8 +143,11 @@ class LiveSession:
         if hasattr(self.source, "switch"):
             self.source.switch(device)
 
-    def stop(self, final_pass: bool | None = None) -> Transcript:
-        """Stop capturing, confirm what is pending, close the recording; returns the transcript."""
+    def stop(self, final_pass: bool | None = None, progress: ProgressCallback | None = None) -> Transcript:
+        """Stop capturing, confirm what is pending, close the recording; returns the transcript.
+
+        With the final pass, ``progress`` hears the file job's progress and
+        :meth:`cancel_final_pass` (from any thread) ends it early: the live transcript is kept."""
         if self.source is not None:
             self.source.stop()
         with self._cond:
@@ -155,21 +159,43 @@ class LiveSession:
         transcript = self._transcript(wav)
         if final_pass if final_pass is not None else self.options.final_pass:
             self._emit("status", state="final_pass", message="Transcribing the whole recording at file quality.")
-            transcript = self._final_pass(wav, transcript)
+            try:
+                transcript = self._final_pass(wav, transcript, progress)
+            except Cancelled:
+                self._emit(
+                    "status", state="final_pass_cancelled", message="Final pass cancelled: the live transcript is kept."
+                )
         from engine.export import write
 
         write(transcript, "json", self.recorder.folder / "transcript.json")
         self._emit("stopped", audio_end=transcript.audio.duration, folder=str(self.recorder.folder))
         return transcript
 
+    def cancel_final_pass(self) -> None:
+        """End the final pass that :meth:`stop` is running (or will run); the live transcript is kept."""
+        self._cancel_final.set()
+
     @staticmethod
-    def recover(folder: str | Path, engine: Recognizer, options: TranscribeOptions | None = None) -> Transcript:
-        """An interrupted session: make its recording whole again and transcribe it with the file engine."""
-        from engine.audio.recorder import recover
+    def recover(
+        folder: str | Path,
+        engine: Recognizer,
+        options: TranscribeOptions | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        """An interrupted session: make its recording whole again and transcribe it with the file engine.
+
+        ``cancel`` stops the transcription with ``Cancelled``; the session (its audio intact) is
+        then offered for recovery again."""
+        from engine.audio.recorder import recover, set_state
         from engine.export import write
 
         wav = recover(Path(folder))
-        transcript = engine.transcribe(wav, options)
+        try:
+            transcript = engine.transcribe(wav, options, progress, cancel)
+        except (Cancelled, KeyboardInterrupt):
+            set_state(Path(folder), "recording")  # still unfinished: unfinished_sessions() lists it
+            raise
         write(transcript, "json", Path(folder) / "transcript.json")
         return transcript
 
@@ -338,7 +364,7 @@ class LiveSession:
             turns=turns,
         )
 
-    def _final_pass(self, wav: Path, live: Transcript) -> Transcript:
+    def _final_pass(self, wav: Path, live: Transcript, progress: ProgressCallback | None = None) -> Transcript:
         """The file engine on the whole recording; speaker labels and turns stay the ones shown live."""
         from engine.live import split_at_speaker_changes
 
@@ -349,7 +375,7 @@ class LiveSession:
             keywords=self.options.keywords,
             chinese=self.streaming.chinese,
         )
-        final = self.engine.transcribe(wav, opts)
+        final = self.engine.transcribe(wav, opts, progress, self._cancel_final)
         if self.tracker is not None:
             turns = self._turns or [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
             final.segments = split_at_speaker_changes(final.segments, turns, final.language)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from engine.asr.export import ensure_exported, is_exported
 from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
 from engine.asr.tokenizer import Tokenizer
-from engine.errors import DeviceError, ModelError
+from engine.errors import Cancelled, DeviceError, ModelError
 from engine.file_job import Progress, ProgressCallback, TranscribeOptions
 from engine.models import store
 
@@ -51,12 +51,17 @@ class RecognizerSpec:
     precision: str = "auto"
     threads: int | None = None
 
-    def load(self, progress: ProgressCallback | None = None) -> Recognizer:
-        return Recognizer(self.model, self.device, self.precision, self.threads, progress=progress)
+    def load(self, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> Recognizer:
+        return Recognizer(self.model, self.device, self.precision, self.threads, progress=progress, cancel=cancel)
 
 
 class Recognizer:
-    """A loaded recognizer. Build once; transcribe many files and run live sessions on it."""
+    """A loaded recognizer. Build once; transcribe many files and run live sessions on it.
+
+    The first use of a model prepares it (ONNX export, about 15 s; the variable-length copy, a
+    few s): ``progress`` hears each step as ``Progress("model", ...)``, and ``cancel`` (set from
+    any thread) stops it at the next step with ``Cancelled``, leaving nothing half-made.
+    """
 
     def __init__(
         self,
@@ -65,6 +70,7 @@ class Recognizer:
         precision: str = "auto",
         threads: int | None = None,
         progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ):
         self.spec = RecognizerSpec(None if model is None else str(model), device, precision, threads)
         wanted = device
@@ -74,9 +80,9 @@ class Recognizer:
             precision = default_precision(device)
         if precision == "fp16" and device != "cuda":
             raise DeviceError("fp16 runs on CUDA only: use --precision int8 or fp32 on the CPU.")
-        self.source = store.resolve(model, _model_progress(progress, 0.0, 1.0))
+        self.source = store.resolve(model, _model_progress(progress, cancel, 0.0, 1.0))
         try:
-            self.model = self._load(precision, device, threads, progress)
+            self.model = self._load(precision, device, threads, progress, cancel)
         except DeviceError as e:
             if wanted != "auto":
                 raise
@@ -85,7 +91,7 @@ class Recognizer:
             device = "cpu"
             if auto_precision or precision == "fp16":
                 precision = default_precision(device)
-            self.model = self._load(precision, device, threads, progress)
+            self.model = self._load(precision, device, threads, progress, cancel)
         self.tokenizer = Tokenizer(self.model.folder / "tokenizer.json")
         self.threads = threads
         self._lock = threading.Lock()
@@ -94,18 +100,19 @@ class Recognizer:
         self._diarizer: Diarizer | None = None
         self._speaker_encoders: dict[int | None, SpeakerEncoder] = {}
 
-    def _load(self, precision: str, device: str, threads: int | None, progress) -> OnnxWhisper:
+    def _load(self, precision: str, device: str, threads: int | None, progress, cancel) -> OnnxWhisper:
         """The export (made on first use), its decoder shared through the variable-length copy."""
         from engine.asr.export import export_dir
         from engine.asr.trimmed import ensure_trimmed
 
         split = 0.0 if is_exported(export_dir(self.source), precision) else 0.85  # export, then the copy
-        folder = ensure_exported(self.source, precision, _model_progress(progress, 0.0, split))
+        folder = ensure_exported(self.source, precision, _model_progress(progress, cancel, 0.0, split))
         decoder_folder = folder
         try:
-            decoder_folder = ensure_trimmed(folder, precision, _model_progress(progress, split, 1.0))
+            decoder_folder = ensure_trimmed(folder, precision, _model_progress(progress, cancel, split, 1.0))
         except ModelError as e:  # e.g. a read-only model folder: files still work, live needs its own copy
             log.warning("%s File jobs use the exported decoder.", e)
+        _check(cancel)
         return OnnxWhisper(folder, precision, device, threads, decoder_folder=decoder_folder)
 
     @property
@@ -177,12 +184,20 @@ class Recognizer:
         return transcribe_file(self, path, options, progress, cancel)
 
 
-def _model_progress(progress: ProgressCallback | None, lo: float, hi: float):
-    """Model preparation steps as Progress("model", ...), their fractions mapped into [lo, hi]."""
-    if progress is None:
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Model preparation cancelled.")
+
+
+def _model_progress(progress: ProgressCallback | None, cancel: threading.Event | None, lo: float, hi: float):
+    """Model preparation steps as Progress("model", ...), their fractions mapped into [lo, hi];
+    each step first checks ``cancel``."""
+    if progress is None and cancel is None:
         return None
 
     def report(stage: str, fraction: float) -> None:
-        progress(Progress("model", lo + (hi - lo) * fraction, stage))
+        _check(cancel)
+        if progress is not None:
+            progress(Progress("model", lo + (hi - lo) * fraction, stage))
 
     return report

@@ -374,3 +374,37 @@ def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
     b = transcribe_file(exported, DEMO_AUDIO, opts)
     words = [[(w.start, w.end, w.word, w.probability) for s in t.segments for w in s.words] for t in (a, b)]
     assert words[0] == words[1] and words[0]
+
+
+def test_cancel_is_not_an_error():
+    from engine.errors import MinutesError
+
+    assert not issubclass(Cancelled, MinutesError)  # error paths (exit 2, error rows) let a cancel through
+
+
+def test_cancel_during_model_preparation_keeps_nothing_half_made(tmp_path, monkeypatch):
+    """A first start (no export yet) cancelled while the encoder is exported: Cancelled at the next
+    step, no export folder left that a later start would take for a finished one."""
+    from engine.asr.export import export_dir, is_exported
+    from engine.recognizer import Recognizer
+
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data"))
+    cancel = threading.Event()
+    stages = []
+
+    def progress(p):
+        stages.append((p.stage, p.message, round(p.fraction, 2)))
+        if p.message == "Exporting encoder":
+            cancel.set()  # the user clicks Cancel while the encoder is being exported
+
+    with pytest.raises(Cancelled):
+        Recognizer(device="cpu", precision="int8", threads=2, progress=progress, cancel=cancel)
+    assert ("model", "Exporting encoder", 0.09) in stages and stages[-1][1] == "Exporting encoder"
+    folder = export_dir(store.resolve())
+    assert not any(is_exported(folder, p) for p in ("fp32", "int8"))
+    assert not list(folder.glob("*/encoder.onnx"))
+    # cancelled before it starts: the unpacking of the packaged weights stops too, nothing partial stays
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data2"))
+    with pytest.raises(Cancelled):
+        Recognizer(device="cpu", precision="int8", threads=2, cancel=cancel)
+    assert not list((tmp_path / "data2").rglob("model.bin*"))

@@ -165,3 +165,24 @@ def test_transcription_imports_no_torch_and_no_qt(recognizer):
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False", "False"], out.stderr
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path, data_dir):
+    """Cancel is not an error: Ctrl-C during a transcription says so and exits 130 (not 2, no traceback)."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "transcribe", str(data_dir / "longform" / "en_asr_concat.wav"),
+         "-o", str(tmp_path), "--threads", "2", "--device", "cpu", "-q"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stderr:  # the model is loaded: transcription is under way
+        seen.append(line)
+        if line.startswith("minutes: model "):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "minutes: error: cancelled." in rest and "Traceback" not in rest
+    assert not list(tmp_path.iterdir())  # nothing half-written

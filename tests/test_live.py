@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -324,6 +325,56 @@ def test_live_final_pass_keeps_the_live_turns(recognizer, tmp_path):
     live = merge_turns([SpeakerTurn(a, b, label) for a, b, label in tracker.relabel()])
     assert transcript.turns == live
     assert [sp.id for sp in transcript.speakers] == ["S1"]
+
+
+def test_cancelled_final_pass_keeps_the_live_transcript(recognizer, tmp_path):
+    """Cancel is not an error: a cancelled final pass ends stop() with the live transcript, saved."""
+    from engine.live import LiveOptions
+    from engine.live_session import LiveSession
+
+    opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", speakers=False, chapters=False)
+    session = LiveSession(recognizer, opts)
+    events = []
+    session.subscribe(events.append)
+    session.start()
+    while not session.finished_input():
+        time.sleep(0.05)
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if p.stage == "transcribe":
+            session.cancel_final_pass()  # the user gives up waiting
+
+    transcript = session.stop(final_pass=True, progress=progress)
+    states = [e.data.get("state") for e in events if e.type == "status"]
+    assert "final_pass" in states and "final_pass_cancelled" in states
+    assert "done" not in seen and events[-1].type == "stopped"
+    assert word_errors(JFK, transcript.text) <= 0.1  # the live words
+    saved = json.loads((tmp_path / "s" / "transcript.json").read_text())
+    assert [s["text"] for s in saved["segments"]] == [s.text for s in transcript.segments]
+
+
+def test_cancelled_recovery_offers_the_session_again(recognizer, tmp_path):
+    import soundfile as sf
+
+    from engine.audio.recorder import unfinished_sessions
+    from engine.errors import Cancelled
+    from engine.live_session import LiveSession
+
+    folder = tmp_path / "sessions" / "20250101-120000-abcd"
+    folder.mkdir(parents=True)
+    sf.write(folder / "audio.wav", load_audio(DEMO_AUDIO), 16000, subtype="PCM_16")
+    (folder / "session.json").write_text(json.dumps({"state": "recording", "started": time.time()}))
+    assert [s.folder for s in unfinished_sessions(tmp_path / "sessions")] == [folder]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        LiveSession.recover(folder, recognizer, cancel=cancel)
+    assert [s.folder for s in unfinished_sessions(tmp_path / "sessions")] == [folder]  # still to recover
+    assert not (folder / "transcript.json").exists()
+    transcript = LiveSession.recover(folder, recognizer)
+    assert word_errors(JFK, transcript.text) <= 0.1 and unfinished_sessions(tmp_path / "sessions") == []
 
 
 def test_live_session_final_pass_and_chapter_hook(recognizer, tmp_path):
