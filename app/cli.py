@@ -11,11 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
+from app.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, OVERWRITE_HINT, fail, output_dir, parse_formats, say
 from engine.errors import Cancelled, MinutesError
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,10 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fail(message: str) -> None:
-    print(f"minutes: error: {message}", file=sys.stderr)
-
-
 class _Bar:
     """A progress bar on stderr (tqdm) that the engine's callbacks move."""
 
@@ -107,25 +100,17 @@ def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
         bar.update(f"{label}: speakers", p.fraction, note=p.message if "skipped" in p.message else "")
 
 
-OVERWRITE_HINT = " (--overwrite replaces it)"
-
-
-def _say(message: str) -> None:
-    print(f"minutes: {message}", file=sys.stderr)
-
-
 def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
-    from engine.export import FORMATS
     from engine.export.naming import output_names
     from engine.file_job import TranscribeOptions
     from engine.jobs import FileJob, JobProgress, run_file_job
     from engine.recognizer import Recognizer
 
-    formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        _fail(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
+    try:
+        formats = parse_formats(args.formats)
+    except MinutesError as e:
+        fail(str(e))
         return EXIT_BAD_INPUT
     if not args.no_diarize:
         from engine.speakers.diarize import DiarizationOptions
@@ -133,15 +118,13 @@ def transcribe_command(args: argparse.Namespace) -> int:
         try:
             DiarizationOptions(args.speakers, args.min_speakers, args.max_speakers).check()
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             return EXIT_BAD_INPUT
-    out_dir = Path(args.output_dir) if args.output_dir else None
-    if out_dir is not None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            _fail(f"cannot create output folder '{out_dir}': {e.strerror or e}.")
-            return EXIT_BAD_INPUT
+    try:
+        out_dir = output_dir(args.output_dir)
+    except MinutesError as e:
+        fail(str(e))
+        return EXIT_BAD_INPUT
 
     status = EXIT_OK
     inputs: list[tuple[Path, float]] = []
@@ -149,7 +132,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
         try:
             inputs.append((Path(name), probe(name).duration))
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             status = EXIT_BAD_INPUT
     if not inputs:
         return status
@@ -176,7 +159,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
         )
     except MinutesError as e:
         bar.close()
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     bar.close()
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
@@ -216,14 +199,14 @@ def transcribe_command(args: argparse.Namespace) -> int:
             result = run_file_job(engine, job, show, pulse=None)
         except KeyboardInterrupt:
             bar.close()
-            _fail("cancelled.")
+            fail("cancelled.")
             return EXIT_CANCELLED
         bar.close()
         taken.update(result.written)
         for message in result.messages:
-            _say(message)
+            say(message)
         if result.status != "done":
-            _fail(result.error or "cancelled.")
+            fail(result.error or "cancelled.")
             status = EXIT_BAD_INPUT
             continue
         print(
@@ -241,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(parser, args)
     except (KeyboardInterrupt, Cancelled):  # Ctrl-C anywhere (loading a model, recovering a session)
-        _fail("cancelled.")
+        fail("cancelled.")
         return EXIT_CANCELLED
 
 

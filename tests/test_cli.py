@@ -186,3 +186,15 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, data_dir):
     assert proc.wait(timeout=60) == 130, "".join(seen) + rest
     assert "minutes: error: cancelled." in rest and "Traceback" not in rest
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_app_commands_import_one_way():
+    """The commands share app/common.py and never import each other or the entry point (no circle)."""
+    import ast
+
+    for name in ("common", "export_cmd", "live_cmd", "cli_voices"):
+        tree = ast.parse((REPO / "app" / f"{name}.py").read_text(encoding="utf-8"))
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        app = {m for m in modules if m == "app" or m.startswith("app.")}
+        assert app <= ({"app.common"} if name != "common" else set()), (name, app)
