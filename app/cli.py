@@ -9,18 +9,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from engine.errors import MinutesError
-
-if TYPE_CHECKING:
-    from engine.transcript import Transcript
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_CANCELLED = 130
+from app.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, OVERWRITE_HINT, fail, output_dir, parse_formats, say
+from engine.errors import Cancelled, MinutesError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,10 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _fail(message: str) -> None:
-    print(f"minutes: error: {message}", file=sys.stderr)
-
-
 class _Bar:
     """A progress bar on stderr (tqdm) that the engine's callbacks move."""
 
@@ -112,49 +100,17 @@ def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
         bar.update(f"{label}: speakers", p.fraction, note=p.message if "skipped" in p.message else "")
 
 
-OVERWRITE_HINT = " (--overwrite replaces it)"
-
-
-def write_results(
-    transcript: Transcript,
-    folder: Path,
-    name: str,
-    formats: list[str],
-    taken: set[Path],
-    overwrite: bool = False,
-    format_options: dict[str, dict[str, Any]] | None = None,
-) -> list[Path]:
-    """Write one result without losing another: names chosen by ``engine.export.naming`` (a result
-    of this run, an edited or foreign file are never replaced unasked), said in one line when moved.
-
-    ``taken`` gathers the files this run wrote; every file written is fingerprinted, so the next
-    run may replace it as long as nobody has changed it."""
-    from engine.export import write
-    from engine.export.naming import choose_targets, remember
-
-    targets = choose_targets(folder, name, formats, taken, overwrite)
-    if targets.moved:
-        print(f"minutes: {targets.message(OVERWRITE_HINT)}", file=sys.stderr)
-    written: list[Path] = []
-    try:
-        for fmt, path in zip(formats, targets.paths):
-            written.append(write(transcript, fmt, path, **(format_options or {}).get(fmt, {})))
-            taken.add(path)
-    finally:
-        remember(written)
-    return written
-
-
 def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
-    from engine.export import FORMATS
     from engine.export.naming import output_names
-    from engine.pipeline import TranscribeOptions, Transcriber
+    from engine.file_job import TranscribeOptions
+    from engine.jobs import FileJob, JobProgress, run_file_job
+    from engine.recognizer import Recognizer
 
-    formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in args.formats.split(",") if f.strip()))
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        _fail(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
+    try:
+        formats = parse_formats(args.formats)
+    except MinutesError as e:
+        fail(str(e))
         return EXIT_BAD_INPUT
     if not args.no_diarize:
         from engine.speakers.diarize import DiarizationOptions
@@ -162,15 +118,13 @@ def transcribe_command(args: argparse.Namespace) -> int:
         try:
             DiarizationOptions(args.speakers, args.min_speakers, args.max_speakers).check()
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             return EXIT_BAD_INPUT
-    out_dir = Path(args.output_dir) if args.output_dir else None
-    if out_dir is not None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            _fail(f"cannot create output folder '{out_dir}': {e.strerror or e}.")
-            return EXIT_BAD_INPUT
+    try:
+        out_dir = output_dir(args.output_dir)
+    except MinutesError as e:
+        fail(str(e))
+        return EXIT_BAD_INPUT
 
     status = EXIT_OK
     inputs: list[tuple[Path, float]] = []
@@ -178,7 +132,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
         try:
             inputs.append((Path(name), probe(name).duration))
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             status = EXIT_BAD_INPUT
     if not inputs:
         return status
@@ -196,7 +150,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
 
     bar = _Bar(args.quiet)
     try:
-        engine = Transcriber(
+        engine = Recognizer(
             args.model,
             args.device,
             args.precision,
@@ -205,7 +159,7 @@ def transcribe_command(args: argparse.Namespace) -> int:
         )
     except MinutesError as e:
         bar.close()
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     bar.close()
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
@@ -228,30 +182,36 @@ def transcribe_command(args: argparse.Namespace) -> int:
         max_speakers=args.max_speakers,
         recognize_voices=not args.no_voice_names,
     )
-    for (path, duration), folder, name in zip(inputs, folders, names):
+    for i, ((path, duration), folder, name) in enumerate(zip(inputs, folders, names)):
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."
-        t0 = time.perf_counter()
+        job = FileJob(
+            str(i), path, options, tuple(formats), folder, args.overwrite, name=name, taken=tuple(taken),
+            overwrite_hint=OVERWRITE_HINT,
+        )  # fmt: skip
+
+        def show(event, d=duration, lb=label) -> None:
+            if isinstance(event, JobProgress) and event.stage in ("transcribe", "speakers"):
+                _show_progress(bar, event, lb, d)
+            elif isinstance(event, JobProgress) and event.stage == "writing":
+                bar.close()  # the bar ends before any "kept ..." line
+
         try:
-            transcript = engine.transcribe(
-                path,
-                options,
-                progress=lambda p, d=duration, lb=label: _show_progress(bar, p, lb, d),
-            )
-            bar.close()
-            written = write_results(transcript, folder, name, formats, taken, args.overwrite)
+            result = run_file_job(engine, job, show, pulse=None)
         except KeyboardInterrupt:
             bar.close()
-            _fail("cancelled.")
+            fail("cancelled.")
             return EXIT_CANCELLED
-        except MinutesError as e:
-            bar.close()
-            _fail(str(e))
+        bar.close()
+        taken.update(result.written)
+        for message in result.messages:
+            say(message)
+        if result.status != "done":
+            fail(result.error or "cancelled.")
             status = EXIT_BAD_INPUT
             continue
-        took = time.perf_counter() - t0
         print(
-            f"minutes: {path.name}: {duration:.1f} s of audio in {took:.1f} s "
-            f"(language {transcript.language}) -> {', '.join(str(w) for w in written)}",
+            f"minutes: {path.name}: {duration:.1f} s of audio in {result.seconds:.1f} s "
+            f"(language {result.transcript.language}) -> {', '.join(str(w) for w in result.written)}",
             file=sys.stderr,
         )
     return status
@@ -261,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="minutes: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except (KeyboardInterrupt, Cancelled):  # Ctrl-C anywhere (loading a model, recovering a session)
+        fail("cancelled.")
+        return EXIT_CANCELLED
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "export":
         from app.export_cmd import export_command
 

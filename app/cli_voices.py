@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from app.common import EXIT_BAD_INPUT, fail
 from engine.errors import MinutesError
 
 
@@ -47,8 +47,8 @@ def voices_command(args: argparse.Namespace) -> int:
             return 0
         return _add(args, store)
     except MinutesError as e:
-        print(f"minutes: error: {e}", file=sys.stderr)
-        return 2
+        fail(str(e))
+        return EXIT_BAD_INPUT
 
 
 def _add(args: argparse.Namespace, store) -> int:

@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.common import EXIT_BAD_INPUT, EXIT_OK, OVERWRITE_HINT, fail, output_dir, parse_formats, say
 from engine.errors import MinutesError
 
 
@@ -34,29 +35,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def parse_formats(text: str) -> list[str]:
-    """Formats from ``"docx, srt"``; MinutesError names the unknown ones."""
-    from engine.export import FORMATS
-
-    formats = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise MinutesError(f"unknown output format '{','.join(bad)}': choose from {', '.join(FORMATS)}.")
-    return list(dict.fromkeys(formats))
-
-
-def output_dir(name: str | None) -> Path | None:
-    """The output folder, created if missing; MinutesError when it cannot be."""
-    if not name:
-        return None
-    folder = Path(name)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MinutesError(f"cannot create output folder '{folder}': {e.strerror or e}.") from None
-    return folder
-
-
 def format_options(fmt: str, args: argparse.Namespace) -> dict:
     if fmt == "docx":
         return {"times": not args.no_times, "speakers": not args.no_speakers, "title": args.title}
@@ -66,20 +44,21 @@ def format_options(fmt: str, args: argparse.Namespace) -> dict:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _fail, write_results
     from engine.chapters import find_chapters
+    from engine.export.naming import write_outputs
     from engine.export.reader import read_transcript
 
     try:
         formats = parse_formats(args.formats)
         out_dir = output_dir(args.output_dir)
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     status = EXIT_OK
     taken: set[Path] = set()  # two transcripts named alike (a/call.json, b/call.json) keep both exports
     for name in args.transcripts:
         src = Path(name)
+        done: list[Path] = []  # written, also when a later format fails
         try:
             transcript = read_transcript(src)
             if args.no_chapters:
@@ -91,10 +70,14 @@ def export_command(args: argparse.Namespace) -> int:
             stem = src.name[: -len(".json")] if src.name.lower().endswith(".json") else src.stem
             target = out_dir or src.parent
             options = {fmt: format_options(fmt, args) for fmt in formats}
-            written = write_results(transcript, target, stem, formats, taken, args.overwrite, options)
+            written = write_outputs(
+                transcript, target, stem, formats, taken, args.overwrite, options, say, OVERWRITE_HINT, done
+            )
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             status = EXIT_BAD_INPUT
             continue
+        finally:
+            taken.update(done)
         print(f"minutes: {src.name} -> {', '.join(str(w) for w in written)}", file=sys.stderr)
     return status

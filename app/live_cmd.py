@@ -17,10 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from app.common import EXIT_BAD_INPUT, EXIT_OK, fail, parse_formats
 from engine.errors import MinutesError
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -69,10 +67,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("devices", help="list audio inputs (microphones, system audio)")
 
 
-def _fail(message: str) -> None:
-    print(f"minutes: error: {message}", file=sys.stderr)
-
-
 def _clock(t: float) -> str:
     m, s = divmod(max(0.0, t), 60)
     h, m = divmod(int(m), 60)
@@ -85,7 +79,7 @@ def devices_command(args: argparse.Namespace) -> int:
     try:
         devices = list_devices()
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     if not devices:
         print(
@@ -129,9 +123,9 @@ class _Printer:
 
 
 def _load_transcriber(args: argparse.Namespace):
-    from engine.pipeline import Transcriber
+    from engine.recognizer import Recognizer
 
-    engine = Transcriber(args.model, args.device, args.precision, args.threads)
+    engine = Recognizer(args.model, args.device, args.precision, args.threads)
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
     return engine
 
@@ -145,7 +139,8 @@ def _write(transcript, formats: list[str], folder: Path, stem: str) -> list[Path
 
 def _recover(args: argparse.Namespace, formats: list[str]) -> int:
     from engine.audio.recorder import SessionInfo, unfinished_sessions
-    from engine.pipeline import LiveSession, TranscribeOptions
+    from engine.file_job import TranscribeOptions
+    from engine.live_session import LiveSession
 
     if args.recover == "all":
         sessions = unfinished_sessions()
@@ -163,7 +158,7 @@ def _recover(args: argparse.Namespace, formats: list[str]) -> int:
             out = Path(args.out) if args.out else s.folder
             written = _write(transcript, formats, out, s.folder.name)
         except MinutesError as e:
-            _fail(str(e))
+            fail(str(e))
             status = EXIT_BAD_INPUT
             continue
         print(
@@ -175,21 +170,20 @@ def _recover(args: argparse.Namespace, formats: list[str]) -> int:
 
 
 def live_command(args: argparse.Namespace) -> int:
-    from app.export_cmd import parse_formats
     from engine.asr.streaming import StreamingOptions
     from engine.audio.recorder import unfinished_sessions
     from engine.live import EventLog, LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     try:
         formats = parse_formats(args.formats)
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     if args.recover:
         return _recover(args, formats)
     if args.realtime and not args.from_file:
-        _fail("--realtime goes with --from-file.")
+        fail("--realtime goes with --from-file.")
         return EXIT_BAD_INPUT
     for s in unfinished_sessions():
         print(
@@ -208,7 +202,7 @@ def live_command(args: argparse.Namespace) -> int:
             find_device(args.input_device)
         engine = _load_transcriber(args)
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
 
     streaming = StreamingOptions(language=args.language, initial_prompt=args.initial_prompt)
@@ -239,7 +233,7 @@ def live_command(args: argparse.Namespace) -> int:
         previous = signal.signal(signal.SIGTERM, _interrupt)
         session.start()
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         if log:
             log.close()
         return EXIT_BAD_INPUT
@@ -255,7 +249,7 @@ def live_command(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else session.folder
         written = _write(transcript, formats, out, session.folder.name)
     except MinutesError as e:
-        _fail(str(e))
+        fail(str(e))
         return EXIT_BAD_INPUT
     finally:
         signal.signal(signal.SIGTERM, previous)

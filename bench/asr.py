@@ -58,13 +58,13 @@ def run_ours(
     import resource
     import time
 
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     key = (precision, threads)
     if key not in _ENGINES:  # one model per worker process, loaded before the clock starts
-        from engine.pipeline import Transcriber
+        from engine.recognizer import Recognizer
 
-        _ENGINES[key] = Transcriber(device="cpu", precision=precision, threads=threads)
+        _ENGINES[key] = Recognizer(device="cpu", precision=precision, threads=threads)
     engine = _ENGINES[key]
     opts = TranscribeOptions(language=language, beam_size=beam_size, batch_size=batch_size)
     hyps: dict[str, str] = {}

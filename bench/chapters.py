@@ -87,7 +87,7 @@ def build_spoken(script: Script, transcriber) -> tuple[Transcript, list[float]]:
     """Speak the script, transcribe it; (transcript, start time of each topic)."""
     import soundfile as sf
 
-    from engine.pipeline import TranscribeOptions
+    from engine.file_job import TranscribeOptions
 
     sr = 16000
     gap = np.zeros(int(GAP * sr), np.float32)
@@ -136,9 +136,9 @@ def build(names: list[str] | None) -> None:
             continue
         if script.language == "en":
             if transcriber is None:
-                from engine.pipeline import Transcriber
+                from engine.recognizer import Recognizer
 
-                transcriber = Transcriber(device="cpu", precision="int8", threads=2)
+                transcriber = Recognizer(device="cpu", precision="int8", threads=2)
             tr, starts = build_spoken(script, transcriber)
             source = "espeak-ng + whisper-base int8"
         else:

@@ -77,9 +77,10 @@ def summary(values: list[float]) -> dict:
 def file_transcript(wav: Path, threads: int, cache: Path) -> dict:
     if cache.exists():
         return json.loads(cache.read_text())
-    from engine.pipeline import TranscribeOptions, Transcriber
+    from engine.file_job import TranscribeOptions
+    from engine.recognizer import Recognizer
 
-    t = Transcriber(device="cpu", precision="int8", threads=threads)
+    t = Recognizer(device="cpu", precision="int8", threads=threads)
     t0 = time.perf_counter()
     tr = t.transcribe(wav, TranscribeOptions(language="en", diarize=False, chapters=False))
     words = [(w.start, w.end, w.word) for s in tr.segments for w in s.words]
@@ -241,13 +242,11 @@ def trim_study(threads: int) -> dict:
 
     from engine.asr.decoding import Decoder, DecodingOptions
     from engine.asr.features import log_mel
-    from engine.asr.runtime import OnnxWhisper
-    from engine.asr.trimmed import ensure_trimmed
     from engine.audio.decode import load_audio
-    from engine.pipeline import Transcriber
+    from engine.recognizer import Recognizer
 
-    t = Transcriber(device="cpu", precision="int8", threads=threads)
-    model = OnnxWhisper(ensure_trimmed(t.model.folder, "int8"), "int8", "cpu", threads)
+    t = Recognizer(device="cpu", precision="int8", threads=threads)
+    model = t.live_model()
     dec = Decoder(model, t.tokenizer)
     pairs = scoring.read_asr_en()
     configs = {

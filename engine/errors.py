@@ -2,8 +2,8 @@
 
 Every failure that comes from bad input (a file, a model, a device) is raised as a
 ``MinutesError`` whose message says what is wrong and what to do. The CLI prints the
-message on one line and exits with status 2; the GUI shows it in a dialog. Anything
-else is a bug and keeps its traceback.
+message on one line and exits with status 2; the GUI shows it in a dialog. A cancel is
+``Cancelled``, which is not an error. Anything else is a bug and keeps its traceback.
 """
 
 
@@ -23,5 +23,9 @@ class DeviceError(MinutesError):
     """The requested compute device or precision is not available."""
 
 
-class Cancelled(MinutesError):
-    """The user cancelled the job."""
+class Cancelled(Exception):
+    """The user cancelled the job: not a failure, so deliberately not a ``MinutesError``.
+
+    Error paths (``except MinutesError``: a one-line message, an error row, exit status 2) let it
+    through; whoever asked for the cancel catches it (the CLI exits with 130, the window shows
+    the job as cancelled)."""

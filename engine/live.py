@@ -1,7 +1,7 @@
 """Pieces of a live session that are not recognition: events, a file fed like a microphone,
 the JSON-lines event log, and speaker labels from time spans (Turns).
 
-``engine.pipeline.LiveSession`` wires them together; a GUI or the CLI subscribes to the
+``engine.live_session.LiveSession`` wires them together; a GUI or the CLI subscribes to the
 events. Nothing here imports Qt, and events are plain dataclasses with a JSON form.
 """
 

@@ -77,6 +77,25 @@ class SpeakerTurn:
     speaker: str
 
 
+def segment_to_dict(s: Segment) -> dict[str, Any]:
+    """One segment in the transcript JSON's form (also what a file job's child sends as it goes)."""
+    seg: dict[str, Any] = {
+        "start": _num(s.start, 3),
+        "end": _num(s.end, 3),
+        "speaker": s.speaker,
+        "text": s.text,
+        "words": [
+            {"start": _num(w.start, 3), "end": _num(w.end, 3), "word": w.word, "probability": _num(w.probability, 4)}
+            for w in s.words
+        ],
+    }
+    for extra in ("avg_logprob", "compression_ratio", "no_speech_prob", "temperature"):
+        v = getattr(s, extra)
+        if v is not None:
+            seg[extra] = _num(v, 4)
+    return seg
+
+
 def merge_turns(turns: list[SpeakerTurn], gap: float = 0.0) -> list[SpeakerTurn]:
     """``turns`` in start order, times on the millisecond grid the JSON keeps, with overlapping
     or touching turns of one speaker (at most ``gap`` s apart) made one; empty turns dropped.
@@ -156,27 +175,7 @@ class Transcript:
             "turns": [{"start": _num(t.start, 3), "end": _num(t.end, 3), "speaker": t.speaker} for t in self.turns],
             "segments": [],
         }
-        for s in self.segments:
-            seg: dict[str, Any] = {
-                "start": _num(s.start, 3),
-                "end": _num(s.end, 3),
-                "speaker": s.speaker,
-                "text": s.text,
-                "words": [
-                    {
-                        "start": _num(w.start, 3),
-                        "end": _num(w.end, 3),
-                        "word": w.word,
-                        "probability": _num(w.probability, 4),
-                    }
-                    for w in s.words
-                ],
-            }
-            for extra in ("avg_logprob", "compression_ratio", "no_speech_prob", "temperature"):
-                v = getattr(s, extra)
-                if v is not None:
-                    seg[extra] = _num(v, 4)
-            d["segments"].append(seg)
+        d["segments"] = [segment_to_dict(s) for s in self.segments]
         return d
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Shared fixtures: the test data folder, one loaded recognizer for the whole run."""
+"""Shared fixtures: the test data folder, one loaded recognizer (engine.recognizer) for the whole run."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def transcriber():
+def recognizer():
     """The packaged model on the CPU, INT8, 2 threads: what CI and a laptop run."""
-    from engine.pipeline import Transcriber
+    from engine.recognizer import Recognizer
 
-    return Transcriber(device="cpu", precision="int8", threads=2)
+    return Recognizer(device="cpu", precision="int8", threads=2)

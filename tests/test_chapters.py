@@ -132,10 +132,10 @@ def test_pk_and_windowdiff_match_the_textbook_examples() -> None:
     assert pk(labels(s2), labels(s3), 3) == pytest.approx(0.8)
 
 
-def test_transcription_finds_chapters_from_the_agenda(data_dir: Path, transcriber) -> None:
-    from engine.pipeline import TranscribeOptions
+def test_transcription_finds_chapters_from_the_agenda(data_dir: Path, recognizer) -> None:
+    from engine.file_job import TranscribeOptions
 
     wav = data_dir / "diarization" / "pyannote_sample" / "sample.wav"
-    tr = transcriber.transcribe(wav, TranscribeOptions(language="en", keywords="New Jersey; Chicago"))
+    tr = recognizer.transcribe(wav, TranscribeOptions(language="en", keywords="New Jersey; Chicago"))
     assert tr.chapters and tr.chapters[0].start == 0.0
     assert {c.title for c in tr.chapters} <= {"New Jersey", "Chicago"}

@@ -156,12 +156,45 @@ def test_unknown_format():
     assert_one_line_error(run_cli(str(DEMO_AUDIO), "-f", "pdf"), "pdf")
 
 
-def test_transcription_imports_no_torch_and_no_qt(transcriber):
+def test_transcription_imports_no_torch_and_no_qt(recognizer):
     """ONNX files are the runtime format: once exported, transcribing needs neither torch nor Qt."""
     code = (
-        "import sys; from engine.pipeline import Transcriber; from resources import DEMO_AUDIO; "
-        "t = Transcriber(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
+        "import sys; from engine.recognizer import Recognizer; from resources import DEMO_AUDIO; "
+        "t = Recognizer(device='cpu', precision='int8', threads=2); text = t.transcribe(DEMO_AUDIO).text; "
         "print('fellow' in text, 'torch' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False", "False"], out.stderr
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path, data_dir):
+    """Cancel is not an error: Ctrl-C during a transcription says so and exits 130 (not 2, no traceback)."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "transcribe", str(data_dir / "longform" / "en_asr_concat.wav"),
+         "-o", str(tmp_path), "--threads", "2", "--device", "cpu", "-q"],
+        cwd=REPO, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stderr:  # the model is loaded: transcription is under way
+        seen.append(line)
+        if line.startswith("minutes: model "):
+            break
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "minutes: error: cancelled." in rest and "Traceback" not in rest
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_app_commands_import_one_way():
+    """The commands share app/common.py and never import each other or the entry point (no circle)."""
+    import ast
+
+    for name in ("common", "export_cmd", "live_cmd", "cli_voices"):
+        tree = ast.parse((REPO / "app" / f"{name}.py").read_text(encoding="utf-8"))
+        modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        app = {m for m in modules if m == "app" or m.startswith("app.")}
+        assert app <= ({"app.common"} if name != "common" else set()), (name, app)

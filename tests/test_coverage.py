@@ -42,8 +42,8 @@ def _norm(word: str) -> str:
 
 
 @pytest.mark.slow
-def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(transcriber, data_dir):
-    from engine.pipeline import TranscribeOptions
+def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(recognizer, data_dir):
+    from engine.file_job import TranscribeOptions
 
     folder = data_dir / "diarization" / "librispeech_turns_synthetic"
     with open(folder / "libri_6spk.sources.tsv", newline="") as f:
@@ -51,7 +51,7 @@ def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(transcr
             (float(r["start"]), float(r["start"]) + float(r["duration"])) for r in csv.DictReader(f, delimiter="\t")
         ]
     assert len(spans) == len(LIBRI_6SPK_KEYS) == 16
-    t = transcriber.transcribe(
+    t = recognizer.transcribe(
         folder / "libri_6spk.wav", TranscribeOptions(language="en", diarize=False, chapters=False)
     )
     words = [w for s in t.segments for w in s.words]

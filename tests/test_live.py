@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,12 +33,8 @@ def word_errors(ref: str, hyp: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def stream_model(transcriber):
-    from engine.asr.runtime import OnnxWhisper
-    from engine.asr.trimmed import ensure_trimmed
-
-    folder = ensure_trimmed(transcriber.model.folder, transcriber.precision)
-    return OnnxWhisper(folder, transcriber.precision, "cpu", threads=2)
+def stream_model(recognizer):
+    return recognizer.live_model()
 
 
 def run_stream(model, tok, audio: np.ndarray, block: float = 0.1, **options):
@@ -57,31 +54,31 @@ def run_stream(model, tok, audio: np.ndarray, block: float = 0.1, **options):
 # -- the variable-length model -------------------------------------------------------------------
 
 
-def test_trimmed_model_is_the_same_model_and_takes_short_input(transcriber, stream_model):
+def test_trimmed_model_is_the_same_model_and_takes_short_input(recognizer, stream_model):
     """The rewritten graphs read 30 s like the export does, and also fewer frames (cheaper)."""
     from engine.asr.decoding import Decoder, DecodingOptions
     from engine.asr.features import log_mel
 
     audio = load_audio(DEMO_AUDIO)
     full = log_mel(audio)[None]
-    a, b = transcriber.model.encode(full), stream_model.encode(full)
+    a, b = recognizer.model.encode(full), stream_model.encode(full)
     assert all(x.shape == y.shape for x, y in zip(a, b))
     assert max(float(np.abs(x - y).max() / (np.abs(x).max() + 1e-6)) for x, y in zip(a, b)) < 0.02
     short = stream_model.encode(log_mel(audio, n_frames=1400)[None])  # 11 s of speech + 3 s
     assert short[0].shape[-1] == 700
     opts = DecodingOptions(language="en", beam_size=1, without_timestamps=True, temperatures=(0.0,))
-    text = transcriber.tokenizer.decode(Decoder(stream_model, transcriber.tokenizer).decode(short, opts)[0].tokens)
+    text = recognizer.tokenizer.decode(Decoder(stream_model, recognizer.tokenizer).decode(short, opts)[0].tokens)
     assert word_errors(JFK, text) <= 0.1
 
 
 # -- streaming recognizer -----------------------------------------------------------------------
 
 
-def test_streaming_shows_partials_first_and_confirms_every_word_once(transcriber, stream_model):
+def test_streaming_shows_partials_first_and_confirms_every_word_once(recognizer, stream_model):
     from engine.asr.streaming import TextEvent
 
     audio = load_audio(DEMO_AUDIO)
-    rec, events, segments = run_stream(stream_model, transcriber.tokenizer, audio)
+    rec, events, segments = run_stream(stream_model, recognizer.tokenizer, audio)
     text_events = [(t, e) for t, e in events if isinstance(e, TextEvent)]
     confirmed = [w for _, e in text_events if e.kind == "confirmed" for w in e.words]
     text = " ".join(s.text for s in segments)
@@ -99,30 +96,30 @@ def test_streaming_shows_partials_first_and_confirms_every_word_once(transcriber
     assert rec.stats["hypotheses"] >= 10  # many small updates, not one file-style pass
 
 
-def test_streaming_catches_up_with_big_chunks(transcriber, stream_model):
+def test_streaming_catches_up_with_big_chunks(recognizer, stream_model):
     """When compute lags, the session hands over seconds at once: fewer hypotheses, same text."""
     audio = load_audio(DEMO_AUDIO)
-    small, _, _ = run_stream(stream_model, transcriber.tokenizer, audio, block=0.1)
-    big, _, segments = run_stream(stream_model, transcriber.tokenizer, audio, block=3.0)
+    small, _, _ = run_stream(stream_model, recognizer.tokenizer, audio, block=0.1)
+    big, _, segments = run_stream(stream_model, recognizer.tokenizer, audio, block=3.0)
     assert word_errors(JFK, " ".join(s.text for s in segments)) <= 0.15
     assert big.stats["hypotheses"] < small.stats["hypotheses"] / 2
 
 
-def test_streaming_silence_gives_nothing(transcriber, stream_model):
+def test_streaming_silence_gives_nothing(recognizer, stream_model):
     rng = np.random.default_rng(0)
     noise = (rng.standard_normal(16000 * 8) * 1e-3).astype(np.float32)
-    rec, events, segments = run_stream(stream_model, transcriber.tokenizer, noise)
+    rec, events, segments = run_stream(stream_model, recognizer.tokenizer, noise)
     assert segments == [] and rec.stats["hypotheses"] == 0
     assert rec.audio.size <= 16000  # only a little pre-roll is kept
 
 
 @pytest.mark.slow
-def test_streaming_memory_and_window_stay_bounded(transcriber, stream_model, data_dir):
+def test_streaming_memory_and_window_stay_bounded(recognizer, stream_model, data_dir):
     """A minute of speech with no long pause: the window is cut, the audio kept stays small."""
     from engine.asr.streaming import StreamingOptions, StreamingRecognizer
 
     audio = load_audio(data_dir / "longform" / "en_asr_concat.wav")[: 16000 * 60]
-    rec = StreamingRecognizer(stream_model, transcriber.tokenizer, StreamingOptions(language="en"))
+    rec = StreamingRecognizer(stream_model, recognizer.tokenizer, StreamingOptions(language="en"))
     kept = []
     for i in range(0, audio.size, 1600):
         rec.feed(audio[i : i + 1600])
@@ -181,7 +178,7 @@ def _minutes(*args: str) -> list[str]:
 
 
 @pytest.fixture
-def cli_env(tmp_path, transcriber) -> dict:
+def cli_env(tmp_path, recognizer) -> dict:
     """A data folder of its own (sessions land there) sharing the exported models of the test cache."""
     data = tmp_path / "data"
     data.mkdir()
@@ -268,13 +265,13 @@ class FakeTracker:
         return [(s, e, "S1") for _, s, e, _ in self.calls]
 
 
-def test_live_session_events_speakers_and_files(transcriber, tmp_path):
+def test_live_session_events_speakers_and_files(recognizer, tmp_path):
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
 
     tracker = FakeTracker()
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", chapters=False)
-    session = LiveSession(transcriber, opts, tracker=tracker)
+    session = LiveSession(recognizer, opts, tracker=tracker)
     events = []
     session.subscribe(events.append)
     session.subscribe(lambda e: 1 / 0)  # a broken subscriber never stops the session
@@ -310,15 +307,15 @@ def test_live_session_events_speakers_and_files(transcriber, tmp_path):
     assert json.loads((tmp_path / "s" / "session.json").read_text())["state"] == "finished"
 
 
-def test_live_final_pass_keeps_the_live_turns(transcriber, tmp_path):
+def test_live_final_pass_keeps_the_live_turns(recognizer, tmp_path):
     """With the live tracker labelling, the final pass keeps its speakers: segments and turns alike."""
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
     from engine.transcript import SpeakerTurn, merge_turns
 
     tracker = FakeTracker()
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", chapters=False, final_pass=True)
-    session = LiveSession(transcriber, opts, tracker=tracker)
+    session = LiveSession(recognizer, opts, tracker=tracker)
     session.start()
     while not session.finished_input():
         time.sleep(0.05)
@@ -330,9 +327,59 @@ def test_live_final_pass_keeps_the_live_turns(transcriber, tmp_path):
     assert [sp.id for sp in transcript.speakers] == ["S1"]
 
 
-def test_live_session_final_pass_and_chapter_hook(transcriber, tmp_path):
+def test_cancelled_final_pass_keeps_the_live_transcript(recognizer, tmp_path):
+    """Cancel is not an error: a cancelled final pass ends stop() with the live transcript, saved."""
     from engine.live import LiveOptions
-    from engine.pipeline import LiveSession
+    from engine.live_session import LiveSession
+
+    opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", speakers=False, chapters=False)
+    session = LiveSession(recognizer, opts)
+    events = []
+    session.subscribe(events.append)
+    session.start()
+    while not session.finished_input():
+        time.sleep(0.05)
+    seen = []
+
+    def progress(p):
+        seen.append(p.stage)
+        if p.stage == "transcribe":
+            session.cancel_final_pass()  # the user gives up waiting
+
+    transcript = session.stop(final_pass=True, progress=progress)
+    states = [e.data.get("state") for e in events if e.type == "status"]
+    assert "final_pass" in states and "final_pass_cancelled" in states
+    assert "done" not in seen and events[-1].type == "stopped"
+    assert word_errors(JFK, transcript.text) <= 0.1  # the live words
+    saved = json.loads((tmp_path / "s" / "transcript.json").read_text())
+    assert [s["text"] for s in saved["segments"]] == [s.text for s in transcript.segments]
+
+
+def test_cancelled_recovery_offers_the_session_again(recognizer, tmp_path):
+    import soundfile as sf
+
+    from engine.audio.recorder import unfinished_sessions
+    from engine.errors import Cancelled
+    from engine.live_session import LiveSession
+
+    folder = tmp_path / "sessions" / "20250101-120000-abcd"
+    folder.mkdir(parents=True)
+    sf.write(folder / "audio.wav", load_audio(DEMO_AUDIO), 16000, subtype="PCM_16")
+    (folder / "session.json").write_text(json.dumps({"state": "recording", "started": time.time()}))
+    assert [s.folder for s in unfinished_sessions(tmp_path / "sessions")] == [folder]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        LiveSession.recover(folder, recognizer, cancel=cancel)
+    assert [s.folder for s in unfinished_sessions(tmp_path / "sessions")] == [folder]  # still to recover
+    assert not (folder / "transcript.json").exists()
+    transcript = LiveSession.recover(folder, recognizer)
+    assert word_errors(JFK, transcript.text) <= 0.1 and unfinished_sessions(tmp_path / "sessions") == []
+
+
+def test_live_session_final_pass_and_chapter_hook(recognizer, tmp_path):
+    from engine.live import LiveOptions
+    from engine.live_session import LiveSession
 
     class Chapters:
         def __init__(self):
@@ -351,7 +398,7 @@ def test_live_session_final_pass_and_chapter_hook(transcriber, tmp_path):
 
     hook = Chapters()
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", speakers=False, final_pass=True)
-    session = LiveSession(transcriber, opts, chapters=hook)
+    session = LiveSession(recognizer, opts, chapters=hook)
     events = []
     session.subscribe(events.append)
     session.start()

@@ -42,9 +42,9 @@ def _header_sizes(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture
-def live_env(tmp_path, transcriber) -> dict:
+def live_env(tmp_path, recognizer) -> dict:
     """A data folder of its own (no stray sessions) sharing the exported models of the test cache
-    (``transcriber`` makes sure they exist, so the subprocess does not convert them)."""
+    (``recognizer`` makes sure they exist, so the subprocess does not convert them)."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "models").symlink_to(Path(os.environ["MINUTES_DATA_DIR"]) / "models", target_is_directory=True)

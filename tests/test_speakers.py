@@ -164,10 +164,10 @@ def test_missing_or_damaged_speaker_model(tmp_path: Path, monkeypatch: pytest.Mo
         ge2e.build_module(bad)
 
 
-def test_words_get_speakers_and_segments_split_at_changes(transcriber, data_dir: Path) -> None:
-    from engine.pipeline import TranscribeOptions
+def test_words_get_speakers_and_segments_split_at_changes(recognizer, data_dir: Path) -> None:
+    from engine.file_job import TranscribeOptions
 
-    t = transcriber.transcribe(
+    t = recognizer.transcribe(
         data_dir / "diarization" / "pyannote_sample" / "sample.wav", TranscribeOptions(language="en", chapters=False)
     )
     assert [s.id for s in t.speakers] == ["S1", "S2"]

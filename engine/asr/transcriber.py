@@ -235,6 +235,7 @@ class WindowTranscriber:
         step = self.encoder_batch
         parts = []
         for i in range(0, len(windows), step):
+            self.decoder.cancel()  # the job's cancel check and progress tick, as at every decoder step
             mel = np.stack([log_mel(w.audio, self.model.n_mels) for w in windows[i : i + step]])
             parts.append(self.model.encode(mel))
         return concat_windows(parts)

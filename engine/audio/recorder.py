@@ -255,6 +255,21 @@ def unfinished_sessions(root: Path | None = None) -> list[SessionInfo]:
     return found
 
 
+def set_state(folder: Path, state: str) -> None:
+    """Mark a session folder ``state`` in its session.json (e.g. ``recording`` again after a
+    cancelled recovery, so that it is offered again)."""
+    path = Path(folder) / META_NAME
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    meta["state"] = state
+    try:
+        _write_json(path, meta)
+    except OSError as e:
+        raise MinutesError(f"Cannot update '{path}': {e.strerror or e}.") from e
+
+
 def recover(folder: Path) -> Path:
     """Make an interrupted session's recording a valid WAV again (all samples kept); returns its path.
 

@@ -256,6 +256,8 @@ class SileroVAD:
     trailing fricatives; 100 ms keeps those in.
     ``max_speech_s``: longer stretches of speech are cut at their least speech-like frame
     (in the second half), so a recogniser window never has to cut mid-word.
+    ``share``: another detector whose loaded model this one uses (settings are per detector,
+    the model is not; a session may be run from several threads at once).
     """
 
     def __init__(
@@ -267,6 +269,7 @@ class SileroVAD:
         num_threads: int = 1,
         max_speech_s: float | None = 28.0,
         model_path: str | os.PathLike[str] | None = None,
+        share: SileroVAD | None = None,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
@@ -279,7 +282,10 @@ class SileroVAD:
         # so regions never overlap.
         self.end_pad = min(self.speech_pad, self.min_silence_frames * FRAME_SECONDS / 2)
         self.max_speech_s = max_speech_s
-        self._session, self._sequence = self._load(model_path, num_threads)
+        if share is not None:
+            self._session, self._sequence = share._session, share._sequence
+        else:
+            self._session, self._sequence = self._load(model_path, num_threads)
 
     @staticmethod
     def _load(model_path: str | os.PathLike[str] | None, num_threads: int):

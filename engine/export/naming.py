@@ -26,12 +26,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import MinutesError
+
+if TYPE_CHECKING:
+    from engine.transcript import Transcript
 
 RECORD_NAME = "written.json"
 RECORD_LIMIT = 5000  # fingerprints kept (newest); a forgotten file is kept, not replaced
@@ -198,4 +202,40 @@ def choose_targets(
     raise MinutesError(f"No free file name for '{folder / name}' (up to .{MAX_NUMBER}): clear some out.")
 
 
-__all__ = ["Targets", "choose_targets", "output_names", "remember", "replaceable"]
+def write_outputs(
+    transcript: Transcript,
+    folder: Path,
+    name: str,
+    formats: Sequence[str],
+    taken: Collection[Path] = (),
+    overwrite: bool = False,
+    format_options: dict[str, dict[str, Any]] | None = None,
+    say: Callable[[str], None] | None = None,
+    hint: str = "",
+    written: list[Path] | None = None,
+) -> list[Path]:
+    """Write one result in ``formats`` without losing another; returns the files written.
+
+    Names come from :func:`choose_targets` (a result of this run, an edited or a foreign file
+    are never replaced unasked); every file is fingerprinted, so a later run may replace it
+    while nobody has changed it. ``format_options`` per format go to the writer
+    (``{"docx": {"title": ...}}``). When the result does not go to the plain names, ``say``
+    hears one line why, before anything is written (``hint`` follows the reason: how to
+    replace such files). ``written``, if given, receives each path as soon as it is written
+    (what a failure half-way left on disk). MinutesError says why a file could not be written."""
+    from engine.export import write
+
+    targets = choose_targets(folder, name, formats, taken, overwrite)
+    if targets.moved and say is not None:
+        say(targets.message(hint))
+    done: list[Path] = [] if written is None else written
+    start = len(done)
+    try:
+        for fmt, path in zip(formats, targets.paths):
+            done.append(write(transcript, fmt, path, **(format_options or {}).get(fmt, {})))
+    finally:
+        remember(done[start:])
+    return done[start:]
+
+
+__all__ = ["Targets", "choose_targets", "output_names", "remember", "replaceable", "write_outputs"]

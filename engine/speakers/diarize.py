@@ -283,15 +283,18 @@ def _windows(
 class Diarizer:
     """Loaded speaker encoder and voice detectors; diarize many recordings with one instance."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, encoder: SpeakerEncoder | None = None, vad=None) -> None:
+        """``encoder``, ``vad`` (a SileroVAD): loaded models to share (engine.recognizer.Recognizer)."""
         from engine.audio.vad import SileroVAD
 
-        self.encoder = SpeakerEncoder(threads=threads)
+        self.encoder = encoder or SpeakerEncoder(threads=threads)
         # Lenient detector for what counts as speech (a missed word is an error in every metric);
         # strict one for where windows go. Same model, different hysteresis. The lenient one bridges
         # pauses under 0.8 s, as annotators mark a turn (600 ms: AMI 36.0% -> 34.8% at 800 ms).
-        self.speech_vad = SileroVAD(threshold=0.3, speech_pad_ms=300, min_silence_ms=800, max_speech_s=None)
-        self.segment_vad = SileroVAD(threshold=0.5, speech_pad_ms=100, min_silence_ms=200, max_speech_s=None)
+        self.speech_vad = SileroVAD(threshold=0.3, speech_pad_ms=300, min_silence_ms=800, max_speech_s=None, share=vad)
+        self.segment_vad = SileroVAD(
+            threshold=0.5, speech_pad_ms=100, min_silence_ms=200, max_speech_s=None, share=self.speech_vad
+        )
 
     def features(self, blocks: Iterable[np.ndarray], cancel: threading.Event | None = None):
         """One pass over 16 kHz blocks: mel frames, speech regions and pause-delimited segments."""

@@ -1,8 +1,8 @@
-"""File transcription job: audio -> VAD windows -> batched ASR -> Transcript.
+"""The live session: capture -> crash-safe recorder -> streaming recognizer -> speakers -> chapters.
 
-The CLI and the GUI's workers drive this class; they see progress events and a cancel flag,
-never its insides. One ``Transcriber`` holds the loaded model, so many files in a row load
-it once.
+Built on a loaded ``engine.recognizer.Recognizer``, whose decoder, tokenizer, voice detector and
+speaker model it shares with file jobs; the pieces that are not recognition (events, the file
+source, the event log) are in engine/live.py.
 """
 
 from __future__ import annotations
@@ -12,269 +12,16 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from engine.asr.chinese import to_script
-from engine.asr.decoding import DecodingOptions
-from engine.asr.export import ensure_exported
-from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
-from engine.asr.tokenizer import Tokenizer
-from engine.asr.transcriber import WindowAudio, WindowTranscriber
-from engine.errors import Cancelled, DeviceError, MinutesError, ModelError
-from engine.models import store
+from engine.errors import Cancelled, MinutesError
+from engine.file_job import ProgressCallback, TranscribeOptions
+from engine.recognizer import Recognizer
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
-log = logging.getLogger("minutes.pipeline")
-
-
-@dataclass
-class TranscribeOptions:
-    language: str | None = None  # None: detect from the first speech
-    task: str = "transcribe"
-    beam_size: int = 5
-    batch_size: int = 8
-    word_timestamps: bool = True
-    vad: bool = True
-    initial_prompt: str | None = None
-    hotwords: str | None = None
-    chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
-    diarize: bool = True  # find who spoke when (engine/speakers/)
-    num_speakers: int | None = None  # fixed count; None: automatic within [min_speakers, max_speakers]
-    min_speakers: int = 1
-    max_speakers: int = 8
-    recognize_voices: bool = True  # name speakers whose voice matches an enrolled profile
-    chapters: bool = True  # find chapters (engine/chapters.py)
-    keywords: str | list[str] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
-    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    # Timestamp tokens let Whisper end a window early when its last words are cut; batched
-    # windows are never re-read from that point, so segments come from word times instead.
-    timestamp_tokens: bool = False
-
-    def decoding(self) -> DecodingOptions:
-        return DecodingOptions(
-            language=self.language,
-            task=self.task,
-            beam_size=self.beam_size,
-            initial_prompt=self.initial_prompt,
-            hotwords=self.hotwords,
-            temperatures=self.temperatures,
-            without_timestamps=not self.timestamp_tokens,
-        )
-
-
-@dataclass
-class Progress:
-    """What a progress bar or the editor needs: where we are and the text found so far."""
-
-    stage: str  # "model" | "transcribe" | "speakers" | "done"
-    fraction: float  # 0..1 of the current stage
-    message: str = ""
-    new_segments: list[Segment] = field(default_factory=list)
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-class Transcriber:
-    """A loaded recognizer. Build once, transcribe many files."""
-
-    def __init__(
-        self,
-        model: str | Path | None = None,
-        device: str = "auto",
-        precision: str = "auto",
-        threads: int | None = None,
-        progress: ProgressCallback | None = None,
-    ):
-        def model_progress(stage: str, frac: float) -> None:
-            if progress:
-                progress(Progress("model", frac, stage))
-
-        wanted = device
-        device = resolve_device(device)
-        auto_precision = precision == "auto"
-        if auto_precision:
-            precision = default_precision(device)
-        if precision == "fp16" and device != "cuda":
-            raise DeviceError("fp16 runs on CUDA only: use --precision int8 or fp32 on the CPU.")
-        self.source = store.resolve(model, model_progress)
-        try:
-            folder = ensure_exported(self.source, precision, model_progress)
-            self.model = OnnxWhisper(folder, precision, device, threads)
-        except DeviceError as e:
-            if wanted != "auto":
-                raise
-            # A GPU is present but CUDA/cuDNN would not load: carry on on the CPU, and say so.
-            log.warning("%s Falling back to the CPU.", e)
-            device = "cpu"
-            if auto_precision or precision == "fp16":
-                precision = default_precision(device)
-            folder = ensure_exported(self.source, precision, model_progress)
-            self.model = OnnxWhisper(folder, precision, device, threads)
-        self.tokenizer = Tokenizer(folder / "tokenizer.json")
-        self.threads = threads
-        self._vad = None
-        self._diarizer = None
-
-    @property
-    def device(self) -> str:
-        return self.model.device
-
-    @property
-    def precision(self) -> str:
-        return self.model.precision
-
-    @property
-    def model_name(self) -> str:
-        return self.source.name
-
-    def _get_vad(self):
-        if self._vad is None:
-            from engine.audio.vad import SileroVAD
-
-            self._vad = SileroVAD(num_threads=1)
-        return self._vad
-
-    def transcribe(
-        self,
-        path: str | Path,
-        options: TranscribeOptions | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Transcript:
-        from engine.audio.windows import WindowSource
-
-        opts = options or TranscribeOptions()
-        if opts.batch_size < 1 or opts.beam_size < 1:
-            raise MinutesError("Batch size and beam size must be at least 1.")
-        if opts.diarize:
-            from engine.speakers.diarize import DiarizationOptions
-
-            DiarizationOptions(opts.num_speakers, opts.min_speakers, opts.max_speakers).check()
-
-        def check_cancel() -> None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Transcription cancelled.")
-
-        source = WindowSource(path, self._get_vad() if opts.vad else None)
-        duration = source.duration
-        worker = WindowTranscriber(self.model, self.tokenizer, check_cancel)
-        decoding = opts.decoding()
-        segments: list[Segment] = []
-        language = opts.language
-        if progress:
-            progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
-        pending: list[WindowAudio] = []  # early-stopped stretches to read again
-        reached = 0.0
-        for batch in _batches(source, opts.batch_size, pending):
-            check_cancel()
-            done = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
-            found = done.segments
-            pending.extend(done.remainders)
-            if language is None and done.results:
-                language = done.results[0].language
-                decoding = replace(decoding, language=language)  # one language per file
-                log.info("Detected language: %s", language)
-            if language in ("zh", "yue"):
-                _convert_chinese(found, opts.chinese)
-            segments.extend(found)
-            if progress:
-                # a batch of re-read stretches only may end earlier than the last one: never go back
-                reached = max(reached, batch[-1].start + batch[-1].duration)
-                progress(Progress("transcribe", min(1.0, reached / duration) if duration else 1.0, "", found))
-        segments.sort(key=lambda s: s.start)
-        transcript = Transcript(
-            audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
-            language=language,
-            model=ModelInfo(name=self.model_name, precision=self.precision, device=self.device),
-            segments=segments,
-        )
-        if opts.diarize:  # also without words: the turns say who spoke (laughs, unclear speech)
-            self._add_speakers(transcript, path, opts, progress, cancel)
-            segments = transcript.segments
-        chapters = []
-        if opts.chapters:
-            from engine.chapters import find_chapters
-
-            chapters = find_chapters(segments, language, opts.keywords, duration)
-        if progress:
-            progress(Progress("done", 1.0, "Done"))
-        transcript.chapters = chapters
-        return transcript
-
-    def _get_diarizer(self):
-        if self._diarizer is None:
-            from engine.speakers.diarize import Diarizer
-
-            self._diarizer = Diarizer(threads=self.threads)
-        return self._diarizer
-
-    def _add_speakers(
-        self,
-        transcript: Transcript,
-        path: str | Path,
-        opts: TranscribeOptions,
-        progress: ProgressCallback | None,
-        cancel: threading.Event | None,
-    ) -> None:
-        """Diarize and label every word; without the speaker model, say so and keep the text."""
-        from engine.audio.decode import stream_audio
-        from engine.speakers.assign import apply_speakers
-        from engine.speakers.diarize import DiarizationOptions
-
-        d_opts = DiarizationOptions(
-            num_speakers=opts.num_speakers, min_speakers=opts.min_speakers, max_speakers=opts.max_speakers
-        )
-        try:
-            diarizer = self._get_diarizer()
-        except ModelError as e:
-            log.warning("Speakers skipped: %s", e)
-            if progress:
-                progress(Progress("speakers", 1.0, f"Speakers skipped: {e}"))
-            return
-        if progress:
-            progress(Progress("speakers", 0.0, "Finding speakers"))
-        result = diarizer(
-            stream_audio(path),
-            d_opts,
-            cancel,
-            (lambda f: progress(Progress("speakers", f, "Finding speakers"))) if progress else None,
-        )
-        names: dict[int, str] = {}
-        if opts.recognize_voices and result.num_speakers:
-            from engine.speakers.profiles import ProfileStore
-
-            names = ProfileStore().identify(result.centroids)
-        apply_speakers(transcript, result, names)
-
-
-def _batches(source, size: int, pending: list[WindowAudio]) -> Iterator[list[WindowAudio]]:
-    """Batches of windows from the source; stretches queued in ``pending`` join the next batch."""
-    batch: list[WindowAudio] = []
-    for window, audio in source:
-        while pending and len(batch) < size:
-            batch.append(pending.pop(0))
-        batch.append(WindowAudio(window.start, audio, window.speech))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    while batch or pending:
-        while pending and len(batch) < size:
-            batch.append(pending.pop(0))
-        if batch:
-            yield batch
-            batch = []
-
-
-def _convert_chinese(segments: list[Segment], script: str) -> None:
-    for s in segments:
-        s.text = to_script(s.text, script)
-        for w in s.words:
-            w.word = to_script(w.word, script)
+log = logging.getLogger("minutes.live_session")
 
 
 class LiveSession:
@@ -288,17 +35,15 @@ class LiveSession:
     run in a third thread, off the recognizer's path. :meth:`stop` returns the Transcript.
     """
 
-    def __init__(self, transcriber: Transcriber, options=None, streaming=None, tracker=None, chapters=None):
+    def __init__(self, engine: Recognizer, options=None, streaming=None, tracker=None, chapters=None):
         from engine.asr.streaming import StreamingOptions, StreamingRecognizer
-        from engine.asr.trimmed import ensure_trimmed
         from engine.live import LiveOptions
 
-        self.transcriber = transcriber
+        self.engine = engine  # the shared models; ``recognizer`` is this session's streaming state
         self.options = options or LiveOptions()
         self.streaming = streaming or StreamingOptions()
-        folder = ensure_trimmed(transcriber.model.folder, transcriber.precision)
-        model = OnnxWhisper(folder, transcriber.precision, transcriber.device, transcriber.threads)
-        self.recognizer = StreamingRecognizer(model, transcriber.tokenizer, self.streaming)
+        vad = engine.vad(min_silence_ms=int(self.streaming.pause_seconds * 1000))
+        self.recognizer = StreamingRecognizer(engine.live_model(), engine.tokenizer, self.streaming, vad)
         self.tracker = tracker if tracker is not None else self._default_tracker()
         self.chapter_tracker = chapters
         self.segments: list[Segment] = []
@@ -320,6 +65,7 @@ class LiveSession:
         self._level_due = 0
         self._catching_up = False
         self._recording_error = False
+        self._cancel_final = threading.Event()
 
     # -- subscribers ---------------------------------------------------------------------------
     def subscribe(self, callback) -> None:
@@ -397,8 +143,11 @@ class LiveSession:
         if hasattr(self.source, "switch"):
             self.source.switch(device)
 
-    def stop(self, final_pass: bool | None = None) -> Transcript:
-        """Stop capturing, confirm what is pending, close the recording; returns the transcript."""
+    def stop(self, final_pass: bool | None = None, progress: ProgressCallback | None = None) -> Transcript:
+        """Stop capturing, confirm what is pending, close the recording; returns the transcript.
+
+        With the final pass, ``progress`` hears the file job's progress and
+        :meth:`cancel_final_pass` (from any thread) ends it early: the live transcript is kept."""
         if self.source is not None:
             self.source.stop()
         with self._cond:
@@ -410,21 +159,43 @@ class LiveSession:
         transcript = self._transcript(wav)
         if final_pass if final_pass is not None else self.options.final_pass:
             self._emit("status", state="final_pass", message="Transcribing the whole recording at file quality.")
-            transcript = self._final_pass(wav, transcript)
+            try:
+                transcript = self._final_pass(wav, transcript, progress)
+            except Cancelled:
+                self._emit(
+                    "status", state="final_pass_cancelled", message="Final pass cancelled: the live transcript is kept."
+                )
         from engine.export import write
 
         write(transcript, "json", self.recorder.folder / "transcript.json")
         self._emit("stopped", audio_end=transcript.audio.duration, folder=str(self.recorder.folder))
         return transcript
 
+    def cancel_final_pass(self) -> None:
+        """End the final pass that :meth:`stop` is running (or will run); the live transcript is kept."""
+        self._cancel_final.set()
+
     @staticmethod
-    def recover(folder: str | Path, transcriber: Transcriber, options: TranscribeOptions | None = None) -> Transcript:
-        """An interrupted session: make its recording whole again and transcribe it with the file engine."""
-        from engine.audio.recorder import recover
+    def recover(
+        folder: str | Path,
+        engine: Recognizer,
+        options: TranscribeOptions | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
+        """An interrupted session: make its recording whole again and transcribe it with the file engine.
+
+        ``cancel`` stops the transcription with ``Cancelled``; the session (its audio intact) is
+        then offered for recovery again."""
+        from engine.audio.recorder import recover, set_state
         from engine.export import write
 
         wav = recover(Path(folder))
-        transcript = transcriber.transcribe(wav, options)
+        try:
+            transcript = engine.transcribe(wav, options, progress, cancel)
+        except (Cancelled, KeyboardInterrupt):
+            set_state(Path(folder), "recording")  # still unfinished: unfinished_sessions() lists it
+            raise
         write(transcript, "json", Path(folder) / "transcript.json")
         return transcript
 
@@ -504,7 +275,7 @@ class LiveSession:
         try:
             from engine.speakers.live import LiveSpeakerTracker
 
-            return LiveSpeakerTracker()
+            return LiveSpeakerTracker(encoder=self.engine.speaker_encoder(1))
         except (ImportError, MinutesError) as e:
             log.warning("Live speaker labels are off: %s", e)
             return None
@@ -586,16 +357,14 @@ class LiveSession:
         return Transcript(
             audio=AudioInfo(path=str(wav), duration=round(self.recorder.seconds, 3), sample_rate=16000),
             language=self.recognizer.language,
-            model=ModelInfo(
-                name=self.transcriber.model_name, precision=self.transcriber.precision, device=self.transcriber.device
-            ),
+            model=ModelInfo(name=self.engine.model_name, precision=self.engine.precision, device=self.engine.device),
             segments=segments,
             speakers=[Speaker(id=s, name=f"Speaker {s[1:]}" if s[1:].isdigit() else s) for s in labels],
             chapters=list(self.chapters),
             turns=turns,
         )
 
-    def _final_pass(self, wav: Path, live: Transcript) -> Transcript:
+    def _final_pass(self, wav: Path, live: Transcript, progress: ProgressCallback | None = None) -> Transcript:
         """The file engine on the whole recording; speaker labels and turns stay the ones shown live."""
         from engine.live import split_at_speaker_changes
 
@@ -606,7 +375,7 @@ class LiveSession:
             keywords=self.options.keywords,
             chinese=self.streaming.chinese,
         )
-        final = self.transcriber.transcribe(wav, opts)
+        final = self.engine.transcribe(wav, opts, progress, self._cancel_final)
         if self.tracker is not None:
             turns = self._turns or [(s.start, s.end, s.speaker) for s in live.segments if s.speaker]
             final.segments = split_at_speaker_changes(final.segments, turns, final.language)
