@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 DEMO := resources/demo/jfk.wav
 
-.PHONY: run test lint clean-venv
+.PHONY: run demo smoke test lint clean-venv
 
 $(VENV)/.done: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,16 @@ $(VENV)/.done: pyproject.toml
 	$(PY) -m pip install --quiet --no-deps "resemblyzer==0.1.4"
 	touch $@
 
-# Until the window exists, the main job transcribes the bundled demo recording
-# and writes its JSON/SRT/TXT next to it.
+# The window. On a first start the demo call (resources/demo) is already in the Library.
 run: $(VENV)/.done
+	$(VENV)/bin/minutes-gui
+
+# The window's check for CI and installers: offscreen, opens a transcript, quits with status 0.
+smoke: $(VENV)/.done
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/minutes-gui --smoke
+
+# The command line on the bundled demo recording: JSON/SRT/TXT next to it.
+demo: $(VENV)/.done
 	$(VENV)/bin/minutes transcribe $(DEMO) -f json,srt,txt
 	@echo "--- $(DEMO:.wav=.txt):" && cat $(DEMO:.wav=.txt)
 

@@ -64,9 +64,10 @@ def source_transcripts() -> dict[str, Transcript]:
     cache.mkdir(parents=True, exist_ok=True)
     missing = [s for s in SOURCES if not (cache / f"{s[0]}.json").exists()]
     if missing:
-        from engine.pipeline import TranscribeOptions, Transcriber
+        from engine.file_job import TranscribeOptions
+        from engine.recognizer import Recognizer
 
-        tr = Transcriber(device="cpu", precision="int8", threads=2)
+        tr = Recognizer(device="cpu", precision="int8", threads=2)
         for name, audio, lang in missing:
             print(f"transcribing {audio} ...", flush=True)
             t = tr.transcribe(DATA / audio, TranscribeOptions(language=lang))

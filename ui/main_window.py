@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
     files_dropped = Signal(list)
     export_requested = Signal(str)  # a format
     close_requested = Signal()  # the app decides (asks if a job runs), then calls really_close()
+    view_changed = Signal(str)  # the key of the view now shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +62,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.device_label = QLabel(self)
+        self.live_label = QLabel(self.tr("● Recording"), self)
+        self.live_label.setStyleSheet("QLabel { color: #C62828; font-weight: bold; }")
+        self.live_label.hide()
         self.job_label = QLabel(self)
         self.job_progress = QProgressBar(self)
         self.job_progress.setRange(0, 1000)
@@ -69,6 +73,7 @@ class MainWindow(QMainWindow):
         self.job_progress.hide()
         self.statusBar().addWidget(self.job_label, 1)
         self.statusBar().addPermanentWidget(self.job_progress)
+        self.statusBar().addPermanentWidget(self.live_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
         self._build_menus()
@@ -101,12 +106,15 @@ class MainWindow(QMainWindow):
         widget = self._views.get(key)
         if widget is None:
             return
+        changed = self.stack.currentWidget() is not widget or self.current_view() != key
         self.stack.setCurrentWidget(widget)
         for row in range(self.sidebar.count()):
             if self.sidebar.item(row).data(Qt.ItemDataRole.UserRole) == key:
                 self.sidebar.blockSignals(True)
                 self.sidebar.setCurrentRow(row)
                 self.sidebar.blockSignals(False)
+        if changed:
+            self.view_changed.emit(key)
 
     @Slot(int)
     def _on_sidebar_row(self, row: int) -> None:
@@ -168,6 +176,10 @@ class MainWindow(QMainWindow):
     # -- status bar ------------------------------------------------------------------------------
     def set_device(self, text: str) -> None:
         self.device_label.setText(text)
+
+    def set_live(self, recording: bool) -> None:
+        """A recording runs: say so whatever view is shown."""
+        self.live_label.setVisible(recording)
 
     def set_job(self, text: str, fraction: float | None = None) -> None:
         self.job_label.setText(text)
