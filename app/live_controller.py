@@ -347,11 +347,8 @@ class LiveController(QObject):
         """The child has ended its session: let it go (the next Live view visit starts a new one)."""
         if self.pump is not None:
             self.pump.stopping.set()
-        worker = self.worker
         self.worker = self.pump = None
-        self.ready = False
-        if worker is not None:
-            worker.process.join(0.1)
+        self.ready = False  # the child exits by itself; multiprocessing reaps it (no join here: it blocked 100 ms)
 
     def _stop_worker(self) -> None:
         if self.worker is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -104,6 +105,7 @@ class App(QObject):
     @Slot()
     def _first_start(self) -> None:
         """After the window is up: index the library in a worker; a new user gets the demo meeting."""
+        threading.Thread(target=_preload, name="minutes-preload", daemon=True).start()
         self.library_view.sync_in_background()
         if self.library.count() == 0 and not self.settings.value("demo/added"):
             self.files.add_demo()
@@ -271,3 +273,21 @@ def _empty_transcript():
     from engine.transcript import AudioInfo, ModelInfo, Transcript
 
     return Transcript(AudioInfo("", 0.0), None, ModelInfo("", "", ""))
+
+
+PRELOADED = threading.Event()  # set once the engine modules are imported (bench/gui_stall.py waits for it)
+
+
+def _preload() -> None:
+    """Import the engine modules the controllers use, in a thread: imported in the GUI thread when
+    the first job starts they froze the window for 40-180 ms (bench/gui_stall.py)."""
+    import multiprocessing.queues  # noqa: F401
+
+    import engine.asr.streaming  # noqa: F401
+    import engine.export  # noqa: F401
+    import engine.jobs  # noqa: F401
+    import engine.live  # noqa: F401
+    import engine.live_worker  # noqa: F401
+    import engine.transcript  # noqa: F401
+
+    PRELOADED.set()
