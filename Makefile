@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 DEMO := resources/demo/jfk.wav
 
-.PHONY: run demo smoke test lint clean-venv
+.PHONY: run demo smoke screenshots test lint clean-venv
 
 $(VENV)/.done: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(VENV)/.done
 # The window's check for CI and installers: offscreen, opens a transcript, quits with status 0.
 smoke: $(VENV)/.done
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/minutes-gui --smoke
+
+# Every view with real transcripts, English and Chinese, scale 1 and 2, into docs/screenshots/.
+screenshots: $(VENV)/.done
+	$(PY) tools/screenshots.py
 
 # The command line on the bundled demo recording: JSON/SRT/TXT next to it.
 demo: $(VENV)/.done

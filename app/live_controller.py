@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minutes.gui")
 
-BEHIND_SECONDS = 4.0  # warn when recognition is this far behind the audio
+# input and session states that a user must see (engine.live.SessionState); the others are progress
+PROBLEM_STATES = ("lost", "waiting", "reconnecting", "recording_error", "error", "final_pass_cancelled")
 
 
 class _Events(QObject):
@@ -291,10 +292,12 @@ class LiveController(QObject):
                 self.view.show_warning(message)
             elif state == "live":
                 self.view.show_warning("")
-            elif state in ("paused", "recording") and state != self.state:
+            elif state in ("paused", "recording") and state != self.state and self.state in (PAUSED, RECORDING):
                 self._set_state(PAUSED if state == "paused" else RECORDING)
-            elif message and state not in ("final_pass",):
+            elif state in PROBLEM_STATES and message:
                 self.view.show_warning(message)
+            elif state == "capturing":
+                self.view.show_warning("")  # the input is back
 
     def _finished(self, e) -> None:
         from engine.transcript import Transcript

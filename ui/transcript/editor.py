@@ -333,7 +333,7 @@ class TranscriptEditor(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        side_w = fm.averageCharWidth() * 34
+        side_w = fm.averageCharWidth() * 44  # "Speaker 8", talk time and share without eliding
         self.splitter.setSizes([side_w, side_w * 3])
         side.setSizes([fm.height() * 8, fm.height() * 20])
         root.addWidget(self.splitter, 1)
