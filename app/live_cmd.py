@@ -4,7 +4,8 @@
 confirmed on the status line (stderr, when it is a terminal), and on Ctrl-C (or SIGTERM)
 stops cleanly: pending words are confirmed, the recording is closed and the transcript files
 are written. ``--events PATH`` logs every event as a JSON line, so latency can be measured
-from outside; ``--from-file F --realtime`` feeds a file through the same path.
+from outside; ``--from-file F --realtime`` feeds a file through the same path. On POSIX,
+SIGUSR1 pauses the session and the next one resumes it (``kill -USR1 <pid>``).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class _Printer:
             sys.stderr.flush()
         elif e.type == "status":
             self._clear()
-            print(f"minutes: {e.data.get('message', '')}", file=sys.stderr, flush=True)
+            print(f"minutes: {e.payload.message}", file=sys.stderr, flush=True)
 
     def _clear(self) -> None:
         if self.status:
@@ -224,6 +225,7 @@ def live_command(args: argparse.Namespace) -> int:
         final_pass=args.final_pass,
     )
     log = None
+    toggle = previous_toggle = None
     try:
         session = LiveSession(engine, options, streaming)
         if args.events:
@@ -231,9 +233,14 @@ def live_command(args: argparse.Namespace) -> int:
             session.subscribe(log)
         session.subscribe(_Printer(args.quiet))
         previous = signal.signal(signal.SIGTERM, _interrupt)
+        toggle = getattr(signal, "SIGUSR1", None)  # POSIX: `kill -USR1 <pid>` pauses, again resumes
+        if toggle is not None:
+            previous_toggle = signal.signal(toggle, lambda signum, frame: _toggle_pause(session))
         session.start()
     except MinutesError as e:
         fail(str(e))
+        if toggle is not None:
+            signal.signal(toggle, previous_toggle)
         if log:
             log.close()
         return EXIT_BAD_INPUT
@@ -254,6 +261,8 @@ def live_command(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if toggle is not None:
+            signal.signal(toggle, previous_toggle)
         if log:
             log.close()
     stats = session.recognizer.stats
@@ -267,6 +276,14 @@ def live_command(args: argparse.Namespace) -> int:
         with open(args.events, "a", encoding="utf-8") as f:
             f.write(json.dumps(summary) + "\n")
     return EXIT_OK
+
+
+def _toggle_pause(session) -> None:
+    # A signal handler runs in the main thread, which only sleeps here: it holds none of the
+    # session's locks. The work is done in a thread all the same, so the handler returns at once.
+    import threading
+
+    threading.Thread(target=session.resume if session.paused else session.pause, daemon=True).start()
 
 
 def _interrupt(signum, frame) -> None:

@@ -7,6 +7,7 @@ source, the event log) are in engine/live.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
@@ -18,6 +19,26 @@ import numpy as np
 
 from engine.errors import Cancelled, MinutesError
 from engine.file_job import ProgressCallback, TranscribeOptions
+from engine.live import (
+    ChapterInfo,
+    ChapterList,
+    ConfirmedText,
+    FileSource,
+    Level,
+    LiveEvent,
+    LiveOptions,
+    PartialText,
+    SegmentDone,
+    SessionState,
+    SpeakerLabel,
+    SpeakerLabels,
+    Started,
+    Status,
+    Stopped,
+    label_segments,
+    speaker_name,
+    split_at_speaker_changes,
+)
 from engine.recognizer import Recognizer
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
@@ -37,7 +58,6 @@ class LiveSession:
 
     def __init__(self, engine: Recognizer, options=None, streaming=None, tracker=None, chapters=None):
         from engine.asr.streaming import StreamingOptions, StreamingRecognizer
-        from engine.live import LiveOptions
 
         self.engine = engine  # the shared models; ``recognizer`` is this session's streaming state
         self.options = options or LiveOptions()
@@ -66,15 +86,20 @@ class LiveSession:
         self._catching_up = False
         self._recording_error = False
         self._cancel_final = threading.Event()
+        # pause/resume: _on_audio drops blocks while _paused (read and set under _audio_gate);
+        # _want_paused is what pause()/resume() asked for, applied by one caller at a time
+        self._paused = False
+        self._want_paused = False
+        self._audio_gate = threading.Lock()
+        self._transition = threading.Lock()
+        self._flush_due = False
 
     # -- subscribers ---------------------------------------------------------------------------
     def subscribe(self, callback) -> None:
         self._subs.append(callback)
 
-    def _emit(self, type_: str, audio_start=None, audio_end=None, text=None, wall=None, **data) -> None:
-        from engine.live import LiveEvent
-
-        event = LiveEvent(type_, wall or time.time(), audio_start, audio_end, text, data)
+    def _emit(self, payload, audio_start=None, audio_end=None, text=None, wall=None) -> None:
+        event = LiveEvent.of(payload, wall, audio_start, audio_end, text)
         for sub in list(self._subs):
             try:
                 sub(event)
@@ -95,13 +120,17 @@ class LiveSession:
 
     @property
     def audio_seconds(self) -> float:
+        """Seconds recorded: the session's elapsed time, which does not grow while paused."""
         return self.recorder.seconds if self.recorder else 0.0
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
 
     def start(self) -> None:
         """Open the input and the session folder; raises MinutesError (DeviceError, AudioError) if it cannot."""
         from engine.audio.capture import Capture
         from engine.audio.recorder import Recorder
-        from engine.live import FileSource
 
         o = self.options
         if o.from_file:
@@ -117,8 +146,8 @@ class LiveSession:
             self.source = Capture(o.input_device, self._on_audio, self._on_status)
         info = {"input": str(o.from_file or o.input_device or "default"), "language": self.streaming.language}
         self.recorder = Recorder(Path(o.folder) if o.folder else None, info)
-        self.started_wall = time.time()
-        self._emit("started", wall=self.started_wall, folder=str(self.recorder.folder))
+        self.started_wall = self.recorder.meta["started"]  # audio time 0, as session.json has it
+        self._emit(Started(str(self.recorder.folder)), wall=self.started_wall)
         for target, name in ((self._recognize, "minutes-recognize"), (self._annotate, "minutes-annotate")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -143,6 +172,55 @@ class LiveSession:
         if hasattr(self.source, "switch"):
             self.source.switch(device)
 
+    def pause(self) -> None:
+        """Stop recording and recognizing until :meth:`resume`; idempotent, from any thread.
+
+        Words still open are confirmed (a ``segment`` follows), a ``status`` event says
+        ``paused``, and session.json notes the pause. The recording simply lacks the paused
+        time (transcript times are the recording's: ``engine.live.audio_to_wall`` maps them back);
+        a file source waits where it is. Stopping while paused is fine."""
+        self._want(True)
+
+    def resume(self) -> None:
+        """Record again after :meth:`pause` (``status`` ``recording``); idempotent, from any thread."""
+        self._want(False)
+
+    def _want(self, paused: bool) -> None:
+        self._want_paused = paused
+        # One caller applies the change at a time; a caller finding another at work returns
+        # (that one applies what was asked last), so a pause from a subscriber never deadlocks.
+        while self._transition.acquire(blocking=False):
+            try:
+                target = self._want_paused
+                if target == self._paused or self._stopping or self.recorder is None:
+                    return
+                self._apply_pause() if target else self._apply_resume()
+            finally:
+                self._transition.release()
+
+    def _apply_pause(self) -> None:
+        hold = getattr(self.source, "pause", None)
+        if hold is not None:
+            hold()  # a file keeps its place (and waits for the block it is delivering)
+        with self._audio_gate:  # after the block being recorded, if any: the mark is exact
+            self._paused = True
+            self.recorder.pause()
+            seconds = self.recorder.seconds
+        with self._cond:
+            self._flush_due = True  # the recognizer confirms the open words
+            self._cond.notify_all()
+        self._status(SessionState.PAUSED, "Paused: nothing is recorded until you resume.", seconds)
+
+    def _apply_resume(self) -> None:
+        with self._audio_gate:
+            self._paused = False
+            self.recorder.resume()
+            seconds = self.recorder.seconds
+        go_on = getattr(self.source, "resume", None)
+        if go_on is not None:
+            go_on()
+        self._status(SessionState.RECORDING, "Recording again.", seconds)
+
     def stop(self, final_pass: bool | None = None, progress: ProgressCallback | None = None) -> Transcript:
         """Stop capturing, confirm what is pending, close the recording; returns the transcript.
 
@@ -158,17 +236,15 @@ class LiveSession:
         wav = self.recorder.close("finished")
         transcript = self._transcript(wav)
         if final_pass if final_pass is not None else self.options.final_pass:
-            self._emit("status", state="final_pass", message="Transcribing the whole recording at file quality.")
+            self._status(SessionState.FINAL_PASS, "Transcribing the whole recording at file quality.")
             try:
                 transcript = self._final_pass(wav, transcript, progress)
             except Cancelled:
-                self._emit(
-                    "status", state="final_pass_cancelled", message="Final pass cancelled: the live transcript is kept."
-                )
+                self._status(SessionState.FINAL_PASS_CANCELLED, "Final pass cancelled: the live transcript is kept.")
         from engine.export import write
 
         write(transcript, "json", self.recorder.folder / "transcript.json")
-        self._emit("stopped", audio_end=transcript.audio.duration, folder=str(self.recorder.folder))
+        self._emit(Stopped(str(self.recorder.folder)), audio_end=transcript.audio.duration)
         return transcript
 
     def cancel_final_pass(self) -> None:
@@ -201,53 +277,80 @@ class LiveSession:
 
     # -- audio in (source thread) --------------------------------------------------------------
     def _on_audio(self, block) -> None:
-        try:
-            self.recorder.write(block)
-        except MinutesError as e:
-            if not self._recording_error:
-                self._recording_error = True
-                self._emit("status", state="recording_error", message=str(e))
-        with self._cond:
-            self._inbox.append(block)
-            self._inbox_samples += block.size
-            self._cond.notify()
+        error = None
+        with self._audio_gate:
+            if self._paused:
+                return  # neither recorded nor recognized
+            try:
+                self.recorder.write(block)
+            except MinutesError as e:
+                error = e
+            with self._cond:
+                self._inbox.append(block)
+                self._inbox_samples += block.size
+                self._cond.notify()
+            seconds = self.recorder.seconds
+        if error is not None and not self._recording_error:
+            self._recording_error = True
+            self._status(SessionState.RECORDING_ERROR, str(error))
         self._level_due -= block.size
         if self._level_due <= 0:
             self._level_due = int(self.options.level_interval * 16000)
             level, peak = float(getattr(self.source, "level", 0.0)), float(getattr(self.source, "peak", 0.0))
-            db = 20 * math.log10(max(level, 1e-5))
-            self._emit(
-                "level", audio_end=self.recorder.seconds, rms=round(level, 5), peak=round(peak, 4), dbfs=round(db, 1)
-            )
+            # a source mixing several inputs may give each one's RMS: {"microphone": 0.1, "system": 0.02}
+            per_source = getattr(self.source, "levels", None)
+            sources = {k: _dbfs(v) for k, v in per_source.items()} if isinstance(per_source, dict) else None
+            self._emit(Level(_dbfs(level), round(level, 5), round(peak, 4), sources), audio_end=seconds)
 
     def _on_status(self, state: str, message: str) -> None:
-        self._emit("status", audio_end=self.recorder.seconds if self.recorder else 0.0, state=state, message=message)
+        self._status(SessionState.of(state), message, self.recorder.seconds if self.recorder else 0.0)
+
+    def _status(self, state, message: str, audio_end: float | None = None) -> None:
+        self._emit(Status(state, message), audio_end=audio_end)
 
     # -- recognition (its own thread) ----------------------------------------------------------
     def _recognize(self) -> None:
         chunk = int(self.streaming.chunk_seconds * 16000)
         while True:
             with self._cond:
-                while not self._stopping and self._inbox_samples < chunk:
+                while not self._stopping and not self._flush_due and self._inbox_samples < chunk:
                     self._cond.wait(0.1)
                 blocks, self._inbox = self._inbox, []
                 n, self._inbox_samples = self._inbox_samples, 0
                 last = self._stopping
+                flush, self._flush_due = self._flush_due and not last, False
             if n:
                 self._pace(n / 16000)
                 self._handle(self.recognizer.feed(np.concatenate(blocks)))
             if last:
                 break
+            if flush:  # paused: everything before the pause is in; confirm the open words
+                self._handle(self._confirm_open_window())
         self._handle(self.recognizer.finish())
         self._post.put(None)
+
+    def _confirm_open_window(self) -> list:
+        """Confirm what the recognizer holds as if the stream ended (a pause), and go on after it.
+
+        ``finish()`` also ends the voice detector's stream, padding its partial last frame with
+        zeros; those samples are given back, so after the pause its frames keep to the audio's
+        clock (else each pause would shift its times by up to a frame, 32 ms)."""
+        vad = getattr(self.recognizer, "vad_stream", None)
+        held = None
+        if vad is not None and all(hasattr(vad, a) for a in ("leftover", "frames_done", "context")):
+            held = (vad.leftover.copy(), vad.frames_done, vad.context.copy())
+        events = self.recognizer.finish()
+        if held is not None and held[0].size:
+            vad.leftover, vad.frames_done, vad.context = held
+        return events
 
     def _pace(self, seconds: float) -> None:
         if seconds > 2.0 and not self._catching_up:
             self._catching_up = True
-            self._emit("status", state="catching_up", message=f"Recognition is {seconds:.1f} s behind: catching up.")
+            self._status(SessionState.CATCHING_UP, f"Recognition is {seconds:.1f} s behind: catching up.")
         elif seconds < 1.0 and self._catching_up:
             self._catching_up = False
-            self._emit("status", state="live", message="Recognition has caught up.")
+            self._status(SessionState.LIVE, "Recognition has caught up.")
 
     def _handle(self, events) -> None:
         from engine.asr.streaming import SegmentEvent
@@ -258,15 +361,16 @@ class LiveSession:
                     index = len(self.segments)
                     self.segments.append(e.segment)
                 s = e.segment
-                self._emit("segment", s.start, s.end, s.text, segment=index, speaker=None)
+                self._emit(SegmentDone(index, s.start, s.end, s.text, None), s.start, s.end, s.text)
                 self._post.put(index)
                 continue
             key = (e.kind, e.segment, e.text)
             if e.kind == "partial" and key == self._last_partial:
                 continue
             self._last_partial = key if e.kind == "partial" else None
-            words = [[w.start, w.end, w.word] for w in e.words]
-            self._emit(e.kind, e.audio_start, e.audio_end, e.text, segment=e.segment, words=words)
+            words = tuple((w.start, w.end, w.word) for w in e.words)
+            kind = PartialText if e.kind == "partial" else ConfirmedText
+            self._emit(kind(e.segment, words), e.audio_start, e.audio_end, e.text)
 
     # -- speakers and chapters (their own thread) ----------------------------------------------
     def _default_tracker(self):
@@ -297,13 +401,12 @@ class LiveSession:
                     label = self.tracker.add(self.recorder.read(seg.start, seg.end), seg.start, seg.end)
                     if label is not None:
                         seg.speaker = label
-                        self._emit("speaker", seg.start, seg.end, segment=index, speaker=label)
+                        self._emit(_labels([(index, label)]), seg.start, seg.end)
             end = self.segments[-1].end if self.segments else 0.0
             if self.tracker is not None and (final or end - relabelled_at >= relabel_every):
                 relabelled_at = end
                 took = time.perf_counter()
-                with _one_blas_thread():  # leave the other core(s) to recognition
-                    self._relabel()
+                self._relabel()
                 # Re-clustering grows with the meeting and shares the CPU with recognition: the slower
                 # it gets, the rarer it runs (at most ~1/40 of the time).
                 took = time.perf_counter() - took
@@ -317,14 +420,16 @@ class LiveSession:
                 return
 
     def _relabel(self) -> None:
-        from engine.live import label_segments
-
+        # The clustering runs outside the lock (only this thread uses the tracker), so the
+        # recognizer is never held up adding a line meanwhile.
+        with _one_blas_thread(self.engine.device):
+            turns = self.tracker.relabel()
         with self._lock:
-            self._turns = self.tracker.relabel()
+            self._turns = turns
             changed = label_segments(self.segments, self._turns)
-        if changed:
-            updates = [[i, self.segments[i].speaker] for i in changed]
-            self._emit("speaker", updates=updates)
+            updates = [(i, self.segments[i].speaker) for i in changed]
+        if updates:
+            self._emit(_labels(updates))
 
     def _update_chapters(self, new: list[Segment], final: bool) -> None:
         if self.chapter_tracker is None:
@@ -338,15 +443,11 @@ class LiveSession:
             chapters = self.chapter_tracker.finish(self.recorder.seconds)
         self.chapters = list(chapters)
         settled = len(chapters) if final else self.chapter_tracker.settled
-        self._emit(
-            "chapter",
-            chapters=[{"start": c.start, "end": c.end, "title": c.title, "keywords": c.keywords} for c in chapters],
-            settled=settled,
-        )
+        infos = tuple(ChapterInfo(c.start, c.end, c.title, tuple(c.keywords)) for c in chapters)
+        self._emit(ChapterList(infos, settled))
 
     # -- the result ------------------------------------------------------------------------------
     def _transcript(self, wav: Path) -> Transcript:
-        from engine.live import split_at_speaker_changes
         from engine.transcript import Speaker, SpeakerTurn, merge_turns
 
         segments = split_at_speaker_changes(self.segments, self._turns, self.recognizer.language)
@@ -359,14 +460,13 @@ class LiveSession:
             language=self.recognizer.language,
             model=ModelInfo(name=self.engine.model_name, precision=self.engine.precision, device=self.engine.device),
             segments=segments,
-            speakers=[Speaker(id=s, name=f"Speaker {s[1:]}" if s[1:].isdigit() else s) for s in labels],
+            speakers=[Speaker(id=s, name=speaker_name(s)) for s in labels],
             chapters=list(self.chapters),
             turns=turns,
         )
 
     def _final_pass(self, wav: Path, live: Transcript, progress: ProgressCallback | None = None) -> Transcript:
         """The file engine on the whole recording; speaker labels and turns stay the ones shown live."""
-        from engine.live import split_at_speaker_changes
 
         opts = TranscribeOptions(
             language=live.language or self.streaming.language,
@@ -385,12 +485,46 @@ class LiveSession:
         return final
 
 
-def _one_blas_thread():
-    """numpy's BLAS on one thread while the block runs (a context manager; a no-op without threadpoolctl)."""
+def _labels(pairs):
+    return SpeakerLabels(tuple(SpeakerLabel(i, label, speaker_name(label)) for i, label in pairs))
+
+
+def _dbfs(rms: float) -> float:
+    return round(20 * math.log10(max(float(rms), 1e-5)), 1)
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None
+
+
+@contextlib.contextmanager
+def _one_blas_thread(device: str = "cpu"):
+    """numpy's BLAS on one thread while the speaker clustering runs, leaving the other cores to
+    recognition on the CPU (a no-op on a GPU, or without threadpoolctl).
+
+    Only BLAS is limited (OpenMP pools, torch's included, are left alone), and only for the
+    block. OpenBLAS's thread count is one setting for the whole process, so the limit is
+    counted: taken by the first session to need it and restored by the last, never left
+    behind when two sessions' re-clusterings overlap."""
+    global _blas_users, _blas_limit
+    if device != "cpu":
+        yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
+        yield
+        return
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limit = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None

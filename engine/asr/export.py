@@ -10,11 +10,13 @@ also the "exported model folder" format a user can pass back with --model:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -181,13 +183,46 @@ def _quantize(folder: Path, progress: Progress | None) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     src, dst = folder / "fp32", folder / "int8"
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer's advice on pre-processing is not for users
-    try:
+    with _quiet_quantizer():  # its advice on pre-processing is not for users
         _quantize_files(src, dst, folder, progress, quantize_dynamic, QuantType)
+
+
+class _LastResort(logging.Handler):
+    """What the root logger does without handlers (``logging.lastResort``), as a handler."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        last = logging.lastResort
+        if last is not None and record.levelno >= last.level:
+            last.handle(record)
+
+
+@contextlib.contextmanager
+def _quiet_quantizer():
+    """Drop onnxruntime.quantization's warnings, and nothing else, while the block runs.
+
+    It warns through the root logger itself (``logging.warning``), so no named logger can be
+    muted; a filter on the root logger drops records below ERROR logged there from the
+    quantizer's own files in this thread. Other threads' and other loggers' records, the root
+    level and the handlers are left as they are; and as ``logging.warning`` would install a
+    stderr handler for good on a root logger without one (``basicConfig``), a stand-in for the
+    default behaviour is put there for the block."""
+    root = logging.getLogger()
+    me = threading.get_ident()
+    marker = os.sep + os.path.join("onnxruntime", "quantization") + os.sep
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not (record.thread == me and record.levelno < logging.ERROR and marker in record.pathname)
+
+    stand_in = _LastResort() if not root.handlers else None
+    if stand_in is not None:
+        root.addHandler(stand_in)
+    root.addFilter(keep)
+    try:
+        yield
     finally:
-        root.setLevel(level)
+        root.removeFilter(keep)
+        if stand_in is not None:
+            root.removeHandler(stand_in)
 
 
 def _quantize_files(src: Path, dst: Path, folder: Path, progress, quantize_dynamic, QuantType) -> None:

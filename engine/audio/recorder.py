@@ -12,7 +12,11 @@ rewrites the header from the file's length, not from the sizes it finds.
 
 A session folder (under ``<data dir>/sessions/``) holds:
   * ``session.json`` — state (``recording`` → ``finished`` or ``recovered``), start time,
-    device, language, process id;
+    device, language, process id, and ``pauses``: one ``{"audio": seconds recorded at the
+    pause, "wall_paused": unix time, "wall_resumed": unix time}`` per pause (the recording has
+    no paused time; ``wall_resumed`` is null while paused, or after a crash while paused; a stop
+    while paused sets it to the stop time), so audio time maps back to wall time
+    (``engine.live.audio_to_wall``);
   * ``audio.wav`` — the recording;
   * ``.lock`` — held open and locked while the session runs, so another start can tell a
     live session from one whose process died (:func:`unfinished_sessions`).
@@ -132,6 +136,7 @@ class Recorder:
             **(info or {}),
         }
         _write_json(self.folder / META_NAME, self.meta)
+        self._meta_lock = threading.RLock()
         self.samples = 0
         self._last_sync = time.monotonic()
         self._lock = threading.Lock()
@@ -188,10 +193,34 @@ class Recorder:
             raw = f.read(2 * (b - a))
         return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
+    @property
+    def paused(self) -> bool:
+        pauses = self.meta.get("pauses")
+        return bool(pauses) and pauses[-1]["wall_resumed"] is None
+
+    def pause(self, wall: float | None = None) -> None:
+        """Note in session.json that recording pauses now, after the samples written so far (the
+        caller stops writing; nothing marks the pause in the audio)."""
+        with self._meta_lock:
+            if self.paused:
+                return
+            mark = {"audio": round(self.seconds, 3), "wall_paused": wall or time.time(), "wall_resumed": None}
+            self.meta.setdefault("pauses", []).append(mark)
+            self.update()
+
+    def resume(self, wall: float | None = None) -> None:
+        """Note in session.json that recording goes on now (the end of the open pause)."""
+        with self._meta_lock:
+            if not self.paused:
+                return
+            self.meta["pauses"][-1]["wall_resumed"] = wall or time.time()
+            self.update()
+
     def update(self, **info) -> None:
-        """Add facts to session.json (e.g. the detected language)."""
-        self.meta.update(info)
-        _write_json(self.folder / META_NAME, self.meta)
+        """Add facts to session.json (e.g. the detected language). Thread-safe."""
+        with self._meta_lock:
+            self.meta.update(info)
+            _write_json(self.folder / META_NAME, self.meta)
 
     def close(self, state: str = "finished") -> Path:
         """Fix the header, mark the session ``state`` and release it; returns the WAV path."""
@@ -205,7 +234,11 @@ class Recorder:
             self._f.flush()
             os.fsync(self._f.fileno())
             self._f.close()
-        self.update(state=state, stopped=time.time(), duration=round(self.seconds, 3))
+        stopped = time.time()
+        with self._meta_lock:
+            if self.paused:  # stopped while paused: the pause ends with the session
+                self.meta["pauses"][-1]["wall_resumed"] = stopped
+            self.update(state=state, stopped=stopped, duration=round(self.seconds, 3))
         _unlock(self._lockfile)
         self._lockfile.close()
         return self.path
