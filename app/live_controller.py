@@ -284,7 +284,7 @@ class LiveController(QObject):
                     marks.append((first, c.get("title") or ""))
             self.view.set_chapters(marks)
         elif kind == "level":
-            levels = d.get("levels") or {}
+            levels = d.get("sources") or {}
             self.view.set_levels(levels.get("microphone", d.get("dbfs")), levels.get("system"))
         elif kind == "status":
             state, message = d.get("state", ""), d.get("message", "")

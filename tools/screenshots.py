@@ -24,7 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 WORK = REPO / "bench" / "out" / "screens"
 OUT = REPO / "docs" / "screenshots"
-MEETINGS = [DATA / "longform" / "ami_debug_concat_7min.wav", DATA / "diarization" / "librispeech_turns_synthetic" / "libri_6spk.wav"]
+MEETINGS = [
+    DATA / "longform" / "ami_debug_concat_7min.wav",
+    DATA / "diarization" / "librispeech_turns_synthetic" / "libri_6spk.wav",
+]
 
 
 def run_one(lang: str, scale: str) -> None:
