@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Signal, Slot
 
 from app.background import Background
 from ui.files.queue_model import CANCELLED, DONE, ERROR, FINISHED, QUEUED, RUNNING, JobOptions, JobRow
@@ -84,6 +84,7 @@ class FileQueue(QObject):
         self.pump: _Pump | None = None
         self.running: str | None = None  # the job id the child is working on
         self.auto_export = app.prefs.auto_export
+        self._preparing = None  # the first-use progress dialog
         self._events = _Events(self)
         self._events.arrived.connect(self._on_event)
         self._eta_timer = QTimer(self)
@@ -298,11 +299,43 @@ class FileQueue(QObject):
         }.get(e.stage, e.stage)
         if e.stage == "model" and e.message:
             stage = f"{stage}: {e.message}"
+        self._model_dialog(e if e.stage == "model" else None)
         started = row.started
         if started is None and e.stage == "transcribe":
             started = time.monotonic()
         self.model.update(job_id, stage=stage, fraction=max(row.fraction, fraction), started=started)
         self.app.window.set_job(f"{row.name}: {stage}", max(row.fraction, fraction))
+
+    def _model_dialog(self, e) -> None:
+        """First use converts the model (~15 s): a progress dialog that does not block the window."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        if e is None or e.fraction >= 1.0:
+            if self._preparing is not None:
+                self._preparing.reset()
+                self._preparing.deleteLater()
+                self._preparing = None
+            return
+        if self._preparing is None:
+            if "load" in e.message.lower() and e.fraction == 0.0:
+                return  # an ordinary load (a second or two): the row says it
+            d = QProgressDialog(self.app.window)
+            d.setWindowTitle(self.tr("Preparing the speech model"))
+            d.setCancelButtonText(self.tr("Cancel"))
+            d.setRange(0, 1000)
+            d.setMinimumDuration(0)
+            d.setWindowModality(Qt.WindowModality.NonModal)
+            d.canceled.connect(self._cancel_running)
+            self._preparing = d
+        self._preparing.setLabelText(
+            self.tr("First use: the model is converted for this computer (about 15 s, once).") + "\n" + e.message
+        )
+        self._preparing.setValue(round(1000 * e.fraction))
+
+    @Slot()
+    def _cancel_running(self) -> None:
+        if self.running is not None:
+            self.cancel(self.running)
 
     def _done(self, e) -> None:
         from engine.transcript import Transcript
@@ -340,6 +373,7 @@ class FileQueue(QObject):
             self._next()
 
     def _finish(self, job_id: str, state: str, message: str, **changes) -> None:
+        self._model_dialog(None)
         self.model.update(job_id, state=state, message=message, finished=time.monotonic(), **changes)
         if state == ERROR:
             row = self.model.get(job_id)

@@ -232,3 +232,17 @@ def test_smoke_command_opens_the_demo_meeting(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "1 meeting(s); transcript open with" in out.stdout
     assert "heavy modules in the window's process: none" in out.stdout
+
+
+def test_first_use_model_preparation_shows_a_non_modal_progress_dialog(app, qtbot):
+    from engine.jobs import JobProgress
+
+    app.files._model_dialog(JobProgress(None, "model", 0.0, "Loading the model"))
+    assert app.files._preparing is None  # an ordinary load: the row says it
+    app.files._model_dialog(JobProgress(None, "model", 0.35, "Exporting the encoder to ONNX"))
+    dialog = app.files._preparing
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    assert not dialog.isModal() and dialog.value() == 350
+    assert "Exporting the encoder" in dialog.labelText()
+    app.files._model_dialog(JobProgress(None, "model", 1.0, "Model ready"))
+    assert app.files._preparing is None
