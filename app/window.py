@@ -59,17 +59,17 @@ class App(QObject):
         self.library_view = LibraryView(self.library)
         self.settings_view = SettingsView(self.prefs)
         self.training_view = TrainingView()
-        w.add_view("live", self.live_view, w.tr("Live"), w.standard_icon("SP_MediaPlay"), "Ctrl+1")
-        w.add_view("files", self.files_view, w.tr("Files"), w.standard_icon("SP_DirOpenIcon"), "Ctrl+2")
+        w.add_view("live", self.live_view, self.tr("Live"), w.standard_icon("SP_MediaPlay"), "Ctrl+1")
+        w.add_view("files", self.files_view, self.tr("Files"), w.standard_icon("SP_DirOpenIcon"), "Ctrl+2")
         w.add_view(
-            "transcript", self.editor, w.tr("Transcript"), w.standard_icon("SP_FileDialogContentsView"), "Ctrl+3"
+            "transcript", self.editor, self.tr("Transcript"), w.standard_icon("SP_FileDialogContentsView"), "Ctrl+3"
         )
-        w.add_view("library", self.library_view, w.tr("Library"), w.standard_icon("SP_DirHomeIcon"), "Ctrl+4")
+        w.add_view("library", self.library_view, self.tr("Library"), w.standard_icon("SP_DirHomeIcon"), "Ctrl+4")
         w.add_view(
-            "settings", self.settings_view, w.tr("Settings"), w.standard_icon("SP_FileDialogDetailedView"), "Ctrl+5"
+            "settings", self.settings_view, self.tr("Settings"), w.standard_icon("SP_FileDialogDetailedView"), "Ctrl+5"
         )
-        w.add_view("training", self.training_view, w.tr("Training"), w.standard_icon("SP_ComputerIcon"), "Ctrl+6")
-        w.set_device(w.tr("Model not loaded yet"))
+        w.add_view("training", self.training_view, self.tr("Training"), w.standard_icon("SP_ComputerIcon"), "Ctrl+6")
+        w.set_device(self.tr("Model not loaded yet"))
         w.set_edit_actions(self.editor.actions())
 
         from app.file_queue import FileQueue
@@ -187,7 +187,9 @@ class App(QObject):
         stem = Path(meeting.audio_path).stem if meeting.audio_path else "meeting"
         label = dict(EXPORT_FORMATS).get(fmt, fmt)
         start = str(Path(self.prefs.export_folder or Path(meeting.audio_path or ".").parent) / f"{stem}.{fmt}")
-        path, _ = QFileDialog.getSaveFileName(self.window, self.tr("Export"), start, f"{self.tr(label)} (*.{fmt})")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, self.tr("Export"), start, f"{self.window.tr(label)} (*.{fmt})"
+        )
         if path:
             self.files.export(transcript, fmt, path, title=meeting.title)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 EXPORT_FORMATS = (
-    ("docx", "Word document (.docx)"),
-    ("srt", "Subtitles (.srt)"),
-    ("vtt", "Web subtitles (.vtt)"),
-    ("txt", "Plain text (.txt)"),
-    ("json", "Transcript JSON (.json)"),
-    ("rttm", "Who spoke when (.rttm)"),
+    ("docx", QT_TRANSLATE_NOOP("MainWindow", "Word document (.docx)")),
+    ("srt", QT_TRANSLATE_NOOP("MainWindow", "Subtitles (.srt)")),
+    ("vtt", QT_TRANSLATE_NOOP("MainWindow", "Web subtitles (.vtt)")),
+    ("txt", QT_TRANSLATE_NOOP("MainWindow", "Plain text (.txt)")),
+    ("json", QT_TRANSLATE_NOOP("MainWindow", "Transcript JSON (.json)")),
+    ("rttm", QT_TRANSLATE_NOOP("MainWindow", "Who spoke when (.rttm)")),
 )
 
 

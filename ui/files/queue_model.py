@@ -11,7 +11,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 
 ProgressRole = Qt.ItemDataRole.UserRole + 1
 StateRole = Qt.ItemDataRole.UserRole + 2
@@ -59,6 +66,7 @@ class JobRow:
 
 
 def _tr(text: str) -> str:
+    """A string marked with QT_TRANSLATE_NOOP("JobQueueModel", ...) where it is defined."""
     return QCoreApplication.translate("JobQueueModel", text)
 
 
@@ -69,7 +77,12 @@ def format_seconds(seconds: float) -> str:
 
 
 class JobQueueModel(QAbstractTableModel):
-    COLUMNS = ("File", "Status", "Progress", "Time left")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("JobQueueModel", "File"),
+        QT_TRANSLATE_NOOP("JobQueueModel", "Status"),
+        QT_TRANSLATE_NOOP("JobQueueModel", "Progress"),
+        QT_TRANSLATE_NOOP("JobQueueModel", "Time left"),
+    )
     FILE, STATUS, PROGRESS, ETA = range(4)
 
     def __init__(self, parent=None) -> None:
@@ -120,14 +133,18 @@ class JobQueueModel(QAbstractTableModel):
     @staticmethod
     def status_text(row: JobRow) -> str:
         if row.state == QUEUED:
-            return _tr("Waiting")
+            return QCoreApplication.translate("JobQueueModel", "Waiting")
         if row.state == RUNNING:
-            return row.stage or _tr("Starting")
+            return row.stage or QCoreApplication.translate("JobQueueModel", "Starting")
         if row.state == DONE:
-            return _tr("Done")
+            return QCoreApplication.translate("JobQueueModel", "Done")
         if row.state == CANCELLED:
-            return _tr("Cancelled")
-        return _tr("Error: {0}").format(row.message) if row.message else _tr("Error")
+            return QCoreApplication.translate("JobQueueModel", "Cancelled")
+        return (
+            QCoreApplication.translate("JobQueueModel", "Error: {0}").format(row.message)
+            if row.message
+            else QCoreApplication.translate("JobQueueModel", "Error")
+        )
 
     # -- rows ------------------------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ jobs still waiting.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, Qt, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QModelIndex, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,16 +34,16 @@ from PySide6.QtWidgets import (
 from ui.files.queue_model import ERROR, FINISHED, QUEUED, RUNNING, JobIdRole, JobOptions, JobQueueModel, ProgressRole
 
 LANGUAGES = (
-    ("", "Detect"),
-    ("en", "English"),
-    ("zh", "Chinese"),
-    ("de", "German"),
-    ("fr", "French"),
-    ("es", "Spanish"),
-    ("ja", "Japanese"),
-    ("ru", "Russian"),
-    ("pt", "Portuguese"),
-    ("it", "Italian"),
+    ("", QT_TRANSLATE_NOOP("FilesView", "Detect")),
+    ("en", QT_TRANSLATE_NOOP("FilesView", "English")),
+    ("zh", QT_TRANSLATE_NOOP("FilesView", "Chinese")),
+    ("de", QT_TRANSLATE_NOOP("FilesView", "German")),
+    ("fr", QT_TRANSLATE_NOOP("FilesView", "French")),
+    ("es", QT_TRANSLATE_NOOP("FilesView", "Spanish")),
+    ("ja", QT_TRANSLATE_NOOP("FilesView", "Japanese")),
+    ("ru", QT_TRANSLATE_NOOP("FilesView", "Russian")),
+    ("pt", QT_TRANSLATE_NOOP("FilesView", "Portuguese")),
+    ("it", QT_TRANSLATE_NOOP("FilesView", "Italian")),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,17 +29,39 @@ from PySide6.QtWidgets import (
 from ui.files.view import LANGUAGES
 from ui.settings.preferences import FORMATS, Preferences
 
-DEVICES = (("auto", "Automatic (GPU when available)"), ("cuda", "NVIDIA GPU (CUDA)"), ("cpu", "CPU"))
-PRECISIONS = (("auto", "Automatic (INT8 on CPU, FP16 on GPU)"), ("int8", "INT8"), ("fp32", "FP32"), ("fp16", "FP16"))
-THEMES = (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark"))
-UI_LANGUAGES = (("system", "Follow the system"), ("en", "English"), ("zh_CN", "简体中文"))
-SCRIPTS = (("simplified", "Simplified"), ("traditional", "Traditional"), ("asis", "As recognised"))
+DEVICES = (
+    ("auto", QT_TRANSLATE_NOOP("SettingsView", "Automatic (GPU when available)")),
+    ("cuda", QT_TRANSLATE_NOOP("SettingsView", "NVIDIA GPU (CUDA)")),
+    ("cpu", QT_TRANSLATE_NOOP("SettingsView", "CPU")),
+)
+PRECISIONS = (
+    ("auto", QT_TRANSLATE_NOOP("SettingsView", "Automatic (INT8 on CPU, FP16 on GPU)")),
+    ("int8", QT_TRANSLATE_NOOP("SettingsView", "INT8")),
+    ("fp32", QT_TRANSLATE_NOOP("SettingsView", "FP32")),
+    ("fp16", QT_TRANSLATE_NOOP("SettingsView", "FP16")),
+)
+THEMES = (
+    ("system", QT_TRANSLATE_NOOP("SettingsView", "Follow the system")),
+    ("light", QT_TRANSLATE_NOOP("SettingsView", "Light")),
+    ("dark", QT_TRANSLATE_NOOP("SettingsView", "Dark")),
+)
+UI_LANGUAGES = (
+    ("system", QT_TRANSLATE_NOOP("SettingsView", "Follow the system")),
+    ("en", "English"),
+    ("zh_CN", "简体中文"),
+)
+SCRIPTS = (
+    ("simplified", QT_TRANSLATE_NOOP("SettingsView", "Simplified")),
+    ("traditional", QT_TRANSLATE_NOOP("SettingsView", "Traditional")),
+    ("asis", QT_TRANSLATE_NOOP("SettingsView", "As recognised")),
+)
 
 
-def _combo(parent: QWidget, items, tr) -> QComboBox:
+def _combo(parent: QWidget, items, context: str = "SettingsView") -> QComboBox:
+    """A box of (value, label) items; the labels are marked with QT_TRANSLATE_NOOP(context, ...)."""
     box = QComboBox(parent)
     for value, label in items:
-        box.addItem(tr(label), value)
+        box.addItem(QCoreApplication.translate(context, label), value)
     return box
 
 
@@ -55,38 +77,37 @@ class SettingsView(QWidget):
     def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._prefs = prefs
-        tr = self.tr
 
         self.model = QComboBox(self)
-        self.model.addItem(tr("Whisper base (built in)"), "base")
-        self.device = _combo(self, DEVICES, tr)
-        self.precision = _combo(self, PRECISIONS, tr)
+        self.model.addItem(self.tr("Whisper base (built in)"), "base")
+        self.device = _combo(self, DEVICES)
+        self.precision = _combo(self, PRECISIONS)
         self.threads = QSpinBox(self)
         self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText(tr("All cores"))
-        recognition = QGroupBox(tr("Recognition"), self)
+        self.threads.setSpecialValueText(self.tr("All cores"))
+        recognition = QGroupBox(self.tr("Recognition"), self)
         form = QFormLayout(recognition)
-        form.addRow(tr("&Model:"), self.model)
-        form.addRow(tr("&Device:"), self.device)
-        form.addRow(tr("&Precision:"), self.precision)
-        form.addRow(tr("CPU &threads:"), self.threads)
+        form.addRow(self.tr("&Model:"), self.model)
+        form.addRow(self.tr("&Device:"), self.device)
+        form.addRow(self.tr("&Precision:"), self.precision)
+        form.addRow(self.tr("CPU &threads:"), self.threads)
 
-        self.language = _combo(self, LANGUAGES, tr)
-        self.script = _combo(self, SCRIPTS, tr)
+        self.language = _combo(self, LANGUAGES, "FilesView")
+        self.script = _combo(self, SCRIPTS)
         self.speakers = QComboBox(self)
-        self.speakers.addItem(tr("Automatic"), 0)
+        self.speakers.addItem(self.tr("Automatic"), 0)
         for n in range(1, 9):
             self.speakers.addItem(str(n), n)
         self.hotwords = QLineEdit(self)
-        self.hotwords.setPlaceholderText(tr("Names and terms to spell right"))
-        defaults = QGroupBox(tr("Defaults for new transcripts"), self)
+        self.hotwords.setPlaceholderText(self.tr("Names and terms to spell right"))
+        defaults = QGroupBox(self.tr("Defaults for new transcripts"), self)
         form = QFormLayout(defaults)
-        form.addRow(tr("&Language:"), self.language)
-        form.addRow(tr("Chinese &script:"), self.script)
-        form.addRow(tr("&Speakers:"), self.speakers)
-        form.addRow(tr("&Hotwords:"), self.hotwords)
+        form.addRow(self.tr("&Language:"), self.language)
+        form.addRow(self.tr("Chinese &script:"), self.script)
+        form.addRow(self.tr("&Speakers:"), self.speakers)
+        form.addRow(self.tr("&Hotwords:"), self.hotwords)
 
-        self.auto_export = QCheckBox(tr("Export automatically when a file is transcribed"), self)
+        self.auto_export = QCheckBox(self.tr("Export automatically when a file is transcribed"), self)
         self.format_boxes: dict[str, QCheckBox] = {}
         formats_row = QHBoxLayout()
         for fmt in FORMATS:
@@ -95,36 +116,37 @@ class SettingsView(QWidget):
             formats_row.addWidget(box)
         formats_row.addStretch(1)
         self.export_folder = QLineEdit(self)
-        self.export_folder.setPlaceholderText(tr("Beside the recording"))
-        browse = QPushButton(tr("Choose…"), self)
+        self.export_folder.setPlaceholderText(self.tr("Beside the recording"))
+        browse = QPushButton(self.tr("Choose…"), self)
         browse.clicked.connect(lambda: self._choose_folder(self.export_folder))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.export_folder, 1)
         folder_row.addWidget(browse)
-        export = QGroupBox(tr("Export"), self)
+        export = QGroupBox(self.tr("Export"), self)
         form = QFormLayout(export)
         form.addRow("", self.auto_export)
-        form.addRow(tr("Formats:"), formats_row)
-        form.addRow(tr("&Folder:"), folder_row)
+        form.addRow(self.tr("Formats:"), formats_row)
+        form.addRow(self.tr("&Folder:"), folder_row)
+        form.labelForField(folder_row).setBuddy(self.export_folder)  # the row is a layout: no buddy by itself
 
-        self.theme = _combo(self, THEMES, tr)
-        self.ui_language = _combo(self, UI_LANGUAGES, tr)
+        self.theme = _combo(self, THEMES)
+        self.ui_language = _combo(self, UI_LANGUAGES)
         self.font_size = QSpinBox(self)
         self.font_size.setRange(0, 32)
-        self.font_size.setSpecialValueText(tr("System"))
-        self.font_size.setSuffix(tr(" pt"))
-        look = QGroupBox(tr("Appearance"), self)
+        self.font_size.setSpecialValueText(self.tr("System"))
+        self.font_size.setSuffix(self.tr(" pt"))
+        look = QGroupBox(self.tr("Appearance"), self)
         form = QFormLayout(look)
-        form.addRow(tr("&Theme:"), self.theme)
-        form.addRow(tr("&Interface language:"), self.ui_language)
-        form.addRow(tr("&Font size:"), self.font_size)
+        form.addRow(self.tr("&Theme:"), self.theme)
+        form.addRow(self.tr("&Interface language:"), self.ui_language)
+        form.addRow(self.tr("&Font size:"), self.font_size)
         for w in (self.theme, self.ui_language):
             w.currentIndexChanged.connect(self._look)
         self.font_size.valueChanged.connect(self._look)
 
         self.data_folder = QLineEdit(self)
-        self.data_folder.setPlaceholderText(tr("Default user data folder"))
-        data_browse = QPushButton(tr("Choose…"), self)
+        self.data_folder.setPlaceholderText(self.tr("Default user data folder"))
+        data_browse = QPushButton(self.tr("Choose…"), self)
         data_browse.clicked.connect(lambda: self._choose_folder(self.data_folder))
         data_row = QHBoxLayout()
         data_row.addWidget(self.data_folder, 1)
@@ -133,12 +155,13 @@ class SettingsView(QWidget):
         self.input_device.setEditable(True)
         self.system_audio = QComboBox(self)
         self.system_audio.setEditable(True)
-        storage = QGroupBox(tr("Storage and audio"), self)
+        storage = QGroupBox(self.tr("Storage and audio"), self)
         form = QFormLayout(storage)
-        form.addRow(tr("&Data folder:"), data_row)
-        form.addRow(tr("&Microphone:"), self.input_device)
-        form.addRow(tr("S&ystem audio:"), self.system_audio)
-        self.restart_note = QLabel(tr("A new data folder is used after a restart."), self)
+        form.addRow(self.tr("&Data folder:"), data_row)
+        form.labelForField(data_row).setBuddy(self.data_folder)
+        form.addRow(self.tr("&Microphone:"), self.input_device)
+        form.addRow(self.tr("S&ystem audio:"), self.system_audio)
+        self.restart_note = QLabel(self.tr("A new data folder is used after a restart."), self)
         self.restart_note.setWordWrap(True)
         form.addRow("", self.restart_note)
 
