@@ -142,7 +142,7 @@
 <context>
     <name>FileQueue</name>
     <message>
-        <location filename="../../app/file_queue.py" line="+113"/>
+        <location filename="../../app/file_queue.py" line="+114"/>
         <source>The file does not exist (moved or deleted?).</source>
         <translation>文件不存在（已移动或删除？）。</translation>
     </message>
@@ -193,17 +193,32 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+17"/>
+        <location line="+49"/>
         <source>Saving</source>
         <translation>正在保存</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="-24"/>
+        <source>Preparing the speech model</source>
+        <translation>正在准备语音模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>First use: the model is converted for this computer (about 15 s, once).</source>
+        <translation>首次使用：正在为这台电脑转换模型（约 15 秒，仅一次）。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
         <source>Transcribed, but not saved: {0}</source>
         <translation>已转录，但未保存：{0}</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>{0}: {1}</source>
         <translation>{0}：{1}</translation>
     </message>
