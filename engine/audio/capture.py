@@ -320,6 +320,7 @@ class Capture:
 
     STALL_SECONDS = 2.0  # no audio from a running stream for this long: the device is gone
     RETRY_SECONDS = 1.0
+    PULSE_CHECK_SECONDS = 1.0  # how often a PulseAudio source is checked to be still there (pactl: ~5 ms)
     REFRESH_SECONDS = 3.0  # while waiting, a fresh device list (a child process) at most this often
 
     def __init__(
@@ -346,6 +347,7 @@ class Capture:
         self._switch: str | None | bool = False  # False: no switch requested
         self._thread: threading.Thread | None = None
         self._last_audio = 0.0
+        self._pulse_checked = 0.0
         self._resample: _Resampler | None = None
         self.frames_in = 0  # samples delivered at 16 kHz
 
@@ -436,12 +438,13 @@ class Capture:
                 block = self._queue.get(timeout=0.2)
             except queue.Empty:
                 block = None
-            if block is not None:
+            gone = self._pulse_source_gone()
+            if block is not None and not gone:
                 self._last_audio = time.monotonic()
                 self._deliver(block)
                 continue
             stalled = time.monotonic() - self._last_audio > self.STALL_SECONDS
-            if self._stream is not None and (self._lost.is_set() or stalled or not self._stream.active):
+            if self._stream is not None and (self._lost.is_set() or stalled or gone or not self._stream.active):
                 name = self.device.name if self.device else "the input device"
                 self._flush()
                 self._close()
@@ -452,6 +455,22 @@ class Capture:
                 )
                 self._reconnect(self.spec)
         self._flush()
+
+    def _pulse_source_gone(self) -> bool:
+        """True once our PulseAudio source is no longer listed (checked every PULSE_CHECK_SECONDS).
+
+        The sound server does not end a recording whose source disappears: it moves it to the
+        default source (PulseAudio 14+ and PipeWire rescue streams), so without this check an
+        unplugged headset, or a vanished monitor in a mix, would silently record another device."""
+        dev = self.device
+        if dev is None or dev.pulse_source is None or self._stream is None:
+            return False
+        now = time.monotonic()
+        if now - self._pulse_checked < self.PULSE_CHECK_SECONDS:
+            return False
+        self._pulse_checked = now
+        sources = pulse_sources()
+        return bool(sources) and dev.pulse_source not in {name for name, _state in sources}
 
     def _reconnect(self, spec: str | None) -> None:
         """Try to open ``spec`` every RETRY_SECONDS until it works, another device is chosen, or stop."""
