@@ -369,10 +369,11 @@ def test_microphone_and_system_audio_are_mixed_and_one_can_be_unplugged(pulse2, 
         both = got.since(start)
         e440, e1000 = _energy(both, 440), _energy(both, 1000)
         print(f"mixed: 440 Hz / 1000 Hz energy {e440 / e1000:.2f}; levels while playing {seen[-5:]}")
+        print("silence put in for a late source (samples):", mix.mixer.padded)
         assert 0.5 < e440 / e1000 < 2.0  # both, with comparable energy (same amplitude played)
         assert np.max(np.abs(both)) < 1.0
-        loud = [lv for lv in seen if lv[MICROPHONE] > -20 and lv[SYSTEM] > -20]
-        assert len(loud) >= len(seen) // 2, seen  # a tone at 0.3 is about -13.5 dBFS
+        # a tone at 0.3 is about -13.5 dBFS (a device may start late: a busy 2-core machine)
+        assert any(lv[MICROPHONE] > -20 for lv in seen) and any(lv[SYSTEM] > -20 for lv in seen), seen
         # the "system audio" device disappears: the microphone keeps flowing, and a message says so
         module = next(line.split()[0] for line in _pactl("list", "short", "modules").splitlines() if SINK_B in line)
         _pactl("unload-module", module)
@@ -437,3 +438,28 @@ def test_live_session_transcribes_both_sides_of_a_call(pulse2, recognizer, data_
     recorded, rate = sf.read(session.folder / "audio.wav", dtype="float32")
     assert rate == SR and abs(recorded.size / SR - session.audio_seconds) < 0.2
     assert [e.type for e in events].count("level") > 10
+
+
+def test_a_stalled_source_catching_up_is_kept_whole_against_the_others_silence():
+    """A device stalls 1 s, then delivers its backlog at once (seen with PulseAudio on a busy machine)."""
+    m = _mixer(wait_seconds=0.15, max_skew_seconds=0.3)
+    mic = np.arange(1, 30 * B + 1, dtype=np.float32) / 1e6  # every sample tells where it came from
+    sys_ = np.full(30 * B, 0.5, np.float32)
+    out, t, i = [], 0.0, 0
+    for k in range(30):
+        m.push(SYSTEM, sys_[k * B : (k + 1) * B])
+        if not 5 <= k < 15:  # the microphone stalls for 1 s, then its backlog comes
+            m.push(MICROPHONE, mic[i : (k + 1) * B])
+            i = (k + 1) * B
+        t += 0.1
+        out += m.take(t)
+    out += m.flush()
+    mixed = np.concatenate([block for block, _ in out])
+    with_sys = mixed >= 0.5 - 1e-6
+    assert with_sys.sum() == sys_.size  # all of the system audio
+    mic_part = np.where(with_sys, mixed - 0.5, mixed)
+    heard = mic_part[np.abs(mic_part) > 5e-7]
+    np.testing.assert_allclose(heard, mic, atol=2e-7)  # every microphone sample, in order, none cut out
+    assert max(lane.size for lane in m.lanes.values()) == 0
+    assert m.padded[MICROPHONE] >= 5 * B and m.padded[SYSTEM] >= 5 * B  # each got silence in one stretch
+    assert sys_.size < mixed.size <= sys_.size + 11 * B  # longer than the wall-clock time by about the stall

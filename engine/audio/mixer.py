@@ -11,14 +11,16 @@ and their clocks drift apart (a few samples a second). :class:`Mixer` is a small
 per source, aligned on sample counts:
 
   * a block (``block_seconds``) goes out as soon as every live source has one;
-  * a live source that is late by more than ``wait_seconds`` is padded with silence for that
-    block, so the other never waits longer than that (a device that stalls, or delivers in
-    bursts); what it delivers later simply follows;
-  * a source that runs ahead by more than ``max_skew_seconds`` (its clock is faster, or it came
-    back after a pause) makes the others get silence for a block without using their audio, which
-    brings the two back together: the buffers stay bounded and nothing recorded is dropped (a
-    hard cap of ``max_buffer_seconds`` per source drops the oldest audio only when nothing takes
-    the mix at all);
+  * a live source that is late by more than ``wait_seconds`` gets a block of silence (its few
+    samples so far wait, whole), so the other never waits longer than that (a device that
+    stalls, or delivers in bursts); what it delivers later follows;
+  * a source that runs ahead by more than ``max_skew_seconds`` (its clock is faster, or a
+    stalled device delivered its backlog at once) makes the others get silence, in one stretch,
+    until the two are back together: the buffers stay bounded, nothing recorded is dropped and
+    no source's audio is cut into pieces (a hard cap of ``max_buffer_seconds`` per source drops
+    the oldest audio only when nothing takes the mix at all). After a stall the mix is longer
+    than the wall-clock time by the stall, and the stalled source's backlog is heard against
+    the other's silence: every word is kept, the two sides stay in order within the stall;
   * a source that fails (unplugged) stops being waited for; the other keeps recording, and a
     status message says so. It is mixed in again when its capture reopens it.
 
@@ -149,7 +151,9 @@ class Mixer:
                 self._late_since = None
                 break
             live = [lane for lane in lanes if lane.active]
-            late = [lane for lane in live if lane.size < b]
+            lead = max((lane.size for lane in live), default=0)
+            behind = {lane.name for lane in live if lead - lane.size > self.max_skew}
+            late = [lane for lane in live if lane.size < b and lane.name not in behind]
             if late:
                 if self._late_since is None:
                     self._late_since = now
@@ -157,16 +161,14 @@ class Mixer:
                     break
             else:
                 self._late_since = None
-            lead = max((lane.size for lane in live), default=0)
             parts = {}
             for lane in lanes:
-                if lane.active and lane.size >= b and lead - lane.size > self.max_skew:
-                    parts[lane.name] = np.zeros(b, dtype=np.float32)  # behind: silence, its audio waits
+                if lane.active and (lane.name in behind or lane.size < b):
+                    # late or behind: a block of silence; its own audio waits whole, never cut into pieces
+                    parts[lane.name] = np.zeros(b, dtype=np.float32)
                     self.padded[lane.name] += b
                 else:
-                    if lane.active and lane.size < b:
-                        self.padded[lane.name] += b - lane.size
-                    parts[lane.name] = lane.take(b)
+                    parts[lane.name] = lane.take(b)  # a lost source's last samples, then silence
             out.append(self._sum(parts))
         return out
 
