@@ -393,6 +393,8 @@ def test_microphone_and_system_audio_are_mixed_and_one_can_be_unplugged(pulse2, 
         assert playing[MICROPHONE] > -20 and playing[SYSTEM] == SILENT_DBFS, playing
     finally:
         mix.stop()
+        if SINK_B not in _pactl("list", "short", "sinks"):  # back, for the next tests
+            _pactl("load-module", "module-null-sink", f"sink_name={SINK_B}", "rate=44100")
     assert got.statuses[-1] == ("stopped", "Capture stopped.")
 
 
