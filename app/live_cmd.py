@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Transcribe live. Ctrl-C stops and writes the transcript files.",
     )
     lv.add_argument("--input-device", metavar="NAME", default=None, help="input name, number or part of a name")
+    lv.add_argument(
+        "--system-device", metavar="NAME", default=None, help="also record system audio (e.g. a .monitor), mixed in"
+    )
     lv.add_argument("--out", metavar="DIR", default=None, help="where to write transcripts (default: session folder)")
     lv.add_argument("--language", default=None, help="language code such as en or zh (default: detect)")
     lv.add_argument("--events", metavar="PATH", default=None, help="write every event as one JSON line to PATH")
@@ -201,6 +204,8 @@ def live_command(args: argparse.Namespace) -> int:
             from engine.audio.capture import find_device
 
             find_device(args.input_device)
+            if args.system_device:
+                find_device(args.system_device)
         engine = _load_transcriber(args)
     except MinutesError as e:
         fail(str(e))
@@ -215,6 +220,7 @@ def live_command(args: argparse.Namespace) -> int:
         streaming.confirm_after_seconds = args.confirm_after
     options = LiveOptions(
         input_device=args.input_device,
+        system_device=args.system_device,
         from_file=args.from_file,
         realtime=args.realtime,
         loops=args.loops,

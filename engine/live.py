@@ -473,6 +473,7 @@ class LiveOptions:
     """What a live session does besides recognition (which ``streaming`` configures)."""
 
     input_device: str | None = None  # a name, number or part of a name; None: the default input
+    system_device: str | None = None  # system audio, e.g. a PulseAudio monitor source, mixed with the microphone
     from_file: str | Path | None = None  # feed this file instead of a device (tests, benchmarks)
     realtime: bool = True  # with from_file: at the pace of real time
     loops: int = 1  # with from_file: play it this many times (long-run benchmarks)

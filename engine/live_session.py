@@ -142,6 +142,10 @@ class LiveSession:
                 busy=lambda: self.backlog_seconds > 1.0,
                 loops=o.loops,
             )
+        elif o.system_device:
+            from engine.audio.mixer import MixedCapture
+
+            self.source = MixedCapture(o.input_device, o.system_device, self._on_audio, self._on_status)
         else:
             self.source = Capture(o.input_device, self._on_audio, self._on_status)
         info = {"input": str(o.from_file or o.input_device or "default"), "language": self.streaming.language}

@@ -20,6 +20,13 @@ Devices:
     BlackHole, make a Multi-Output Device (speakers + BlackHole) in Audio MIDI Setup, and pick
     BlackHole here.
 
+Device lists: PortAudio scans the devices once, when it is initialised. A fresh list (a device
+plugged in later) is taken in a short-lived child process (``python -c``: sounddevice's
+``query_devices`` as JSON, about 0.1-0.3 s), because re-initialising PortAudio here would close
+every stream this process has open (a player, a level meter, the other half of a mixed
+capture). PortAudio here is re-initialised only when no stream at all is open in the process
+and a device is wanted that only the fresh list knows.
+
 Audio arrives in PortAudio's callback thread, is copied into a queue and nothing else; a
 pump thread downmixes, resamples (soxr, one continuous stream per device opening), measures
 the level and hands blocks on, so a slow consumer can never make the driver drop samples.
@@ -27,6 +34,8 @@ the level and hands blocks on, so a slow consumer can never make the driver drop
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import os
 import queue
@@ -36,6 +45,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,11 +96,62 @@ def _sd():
     return sounddevice
 
 
-def refresh_devices() -> None:
-    """Make PortAudio scan again (it lists devices once, at start). Only when no stream is open."""
+_LIST_SCRIPT = (
+    "import json, sounddevice as sd; "
+    "print(json.dumps({'devices': [dict(d) for d in sd.query_devices()], "
+    "'hostapis': [dict(h) for h in sd.query_hostapis()], 'default_input': sd.default.device[0]}))"
+)
+_env_lock = threading.Lock()  # PULSE_SOURCE is ours only while a stream opens
+
+
+def _fresh_portaudio() -> dict | None:
+    """PortAudio's device list as a new PortAudio sees it (a child process), or None if that fails."""
+    if getattr(sys, "frozen", False):  # a bundled app has no `python -c`
+        return None
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _LIST_SCRIPT], capture_output=True, text=True, timeout=15, check=True
+        ).stdout
+        listing = json.loads(out.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        log.debug("device listing in a child process failed", exc_info=True)
+        return None
+    return listing
+
+
+def _local_portaudio() -> dict:
     sd = _sd()
+    try:
+        return {
+            "devices": [dict(d) for d in sd.query_devices()],
+            "hostapis": [dict(h) for h in sd.query_hostapis()],
+            "default_input": sd.default.device[0],
+        }
+    except sd.PortAudioError as e:
+        raise DeviceError(f"Cannot list audio devices: {e}.") from e
+
+
+def open_streams() -> int:
+    """How many sounddevice streams are open in this process (anyone's, not only capture's)."""
+    sd = _sd()
+    base = getattr(sd, "_StreamBase", None)
+    if base is None:
+        return 1 << 30  # unknown: assume busy
+    return sum(1 for o in gc.get_objects() if isinstance(o, base) and not getattr(o, "closed", True))
+
+
+def refresh_devices() -> bool:
+    """Make this process's PortAudio scan again, only when no stream is open in the process.
+
+    Re-initialising PortAudio closes every open stream (``Pa_Terminate``), so it is refused
+    while any is open; returns whether it re-scanned. To *see* new devices without touching
+    open streams, use ``list_devices(refresh=True)`` (a child process lists them)."""
+    sd = _sd()
+    if open_streams():
+        return False
     sd._terminate()
     sd._initialize()
+    return True
 
 
 def pulse_sources() -> list[tuple[str, str]]:
@@ -120,18 +181,18 @@ def _pulse_default_source() -> str | None:
 
 
 def list_devices(refresh: bool = False) -> list[InputDevice]:
-    """Every input the user can record from (PortAudio inputs, then sound-server sources)."""
-    sd = _sd()
-    if refresh:
-        refresh_devices()
-    try:
-        devices = sd.query_devices()
-        apis = sd.query_hostapis()
-        default_in = sd.default.device[0]
-    except sd.PortAudioError as e:
-        raise DeviceError(f"Cannot list audio devices: {e}.") from e
+    """Every input the user can record from (PortAudio inputs, then sound-server sources).
+
+    ``refresh``: the current devices, including ones plugged in since PortAudio started here,
+    listed in a child process so that no open stream is disturbed. ``index`` is always this
+    process's PortAudio index (matched by name and host API); it is None for a device only the
+    fresh list has, until PortAudio here can be re-scanned (see :func:`_open_index`)."""
+    local = _local_portaudio()
+    listing = (_fresh_portaudio() if refresh else None) or local
+    local_index = _index_map(local)
+    apis = listing["hostapis"]
     out: list[InputDevice] = []
-    for d in devices:
+    for d in listing["devices"]:
         if d["max_input_channels"] <= 0:
             continue
         api = apis[d["hostapi"]]["name"]
@@ -142,9 +203,9 @@ def list_devices(refresh: bool = False) -> list[InputDevice]:
                 hostapi=api,
                 channels=int(d["max_input_channels"]),
                 sample_rate=float(d["default_samplerate"]),
-                default=d["index"] == default_in,
+                default=d["index"] == listing["default_input"],
                 loopback="WASAPI" in api and "[Loopback]" in d["name"],
-                index=int(d["index"]),
+                index=local_index.get((d["name"], api)),
             )
         )
     pulse = next((d for d in out if d.name == "pulse"), None)
@@ -165,6 +226,45 @@ def list_devices(refresh: bool = False) -> list[InputDevice]:
                 )
             )
     return out
+
+
+def _index_map(listing: dict) -> dict[tuple[str, str], int]:
+    apis = listing["hostapis"]
+    return {(d["name"], apis[d["hostapi"]]["name"]): int(d["index"]) for d in listing["devices"]}
+
+
+def _open_index(dev: InputDevice) -> int:
+    """This process's PortAudio index for ``dev``; re-scans here only when no stream is open."""
+    if dev.index is not None:
+        return dev.index
+    api = "ALSA" if dev.pulse_source is not None else dev.hostapi
+    name = "pulse" if dev.pulse_source is not None else dev.name
+    if refresh_devices():
+        index = _index_map(_local_portaudio()).get((name, api))
+        if index is not None:
+            return index
+    raise DeviceError(
+        f"Input device '{dev.name}' appeared after Minutes started and cannot be opened while other audio "
+        "streams of this program are open: stop them (or restart Minutes) to use it."
+    )
+
+
+@contextmanager
+def _pulse_source(name: str | None):
+    """``PULSE_SOURCE=name`` while a stream opens (the pulse plugin reads it then), restored after."""
+    if name is None:
+        yield
+        return
+    with _env_lock:
+        saved = os.environ.get("PULSE_SOURCE")
+        os.environ["PULSE_SOURCE"] = name
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop("PULSE_SOURCE", None)
+            else:
+                os.environ["PULSE_SOURCE"] = saved
 
 
 def find_device(spec: str | None, devices: list[InputDevice] | None = None) -> InputDevice:
@@ -220,6 +320,8 @@ class Capture:
 
     STALL_SECONDS = 2.0  # no audio from a running stream for this long: the device is gone
     RETRY_SECONDS = 1.0
+    PULSE_CHECK_SECONDS = 1.0  # how often a PulseAudio source is checked to be still there (pactl: ~5 ms)
+    REFRESH_SECONDS = 3.0  # while waiting, a fresh device list (a child process) at most this often
 
     def __init__(
         self,
@@ -245,13 +347,16 @@ class Capture:
         self._switch: str | None | bool = False  # False: no switch requested
         self._thread: threading.Thread | None = None
         self._last_audio = 0.0
+        self._pulse_checked = 0.0
         self._resample: _Resampler | None = None
         self.frames_in = 0  # samples delivered at 16 kHz
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Open the device (errors here are raised: the user asked for something that is not there)."""
-        self._open(self.spec)
+        """Open the device (errors here are raised: the user asked for something that is not there).
+
+        The device list is a fresh one (a device plugged in since PortAudio started counts)."""
+        self._open(self.spec, refresh=True)
         self._thread = threading.Thread(target=self._pump, name="minutes-capture", daemon=True)
         self._thread.start()
 
@@ -270,27 +375,30 @@ class Capture:
     def _open(self, spec: str | None, refresh: bool = False) -> None:
         sd = _sd()
         dev = find_device(spec, list_devices(refresh=refresh))
-        if dev.pulse_source is not None:
-            os.environ["PULSE_SOURCE"] = dev.pulse_source  # read by the pulse plugin when the stream opens
-        elif self.device is not None and self.device.pulse_source is not None:
-            os.environ.pop("PULSE_SOURCE", None)  # ours, from the previous device: the server's default again
+        index = _open_index(dev)
         rate = int(dev.sample_rate) or 48000
         last_error: Exception | None = None
         for channels in (1, min(2, dev.channels)):
             try:
-                stream = sd.InputStream(
-                    device=dev.index,
-                    channels=channels,
-                    samplerate=rate,
-                    dtype="float32",
-                    blocksize=max(1, int(rate * self.block_seconds)),
-                    callback=self._callback,
-                    finished_callback=self._lost.set,
-                )
+                with _pulse_source(dev.pulse_source):
+                    stream = sd.InputStream(
+                        device=index,
+                        channels=channels,
+                        samplerate=rate,
+                        dtype="float32",
+                        blocksize=max(1, int(rate * self.block_seconds)),
+                        callback=self._callback,
+                        finished_callback=self._lost.set,
+                    )
+            except sd.PortAudioError as e:
+                last_error = e
+                continue
+            try:
                 stream.start()
                 break
             except sd.PortAudioError as e:
                 last_error = e
+                stream.close(ignore_errors=True)
         else:
             raise DeviceError(
                 f"Cannot open input device '{dev.name}': it is busy or unavailable ({_one_line(last_error)}). "
@@ -330,12 +438,13 @@ class Capture:
                 block = self._queue.get(timeout=0.2)
             except queue.Empty:
                 block = None
-            if block is not None:
+            gone = self._pulse_source_gone()
+            if block is not None and not gone:
                 self._last_audio = time.monotonic()
                 self._deliver(block)
                 continue
             stalled = time.monotonic() - self._last_audio > self.STALL_SECONDS
-            if self._stream is not None and (self._lost.is_set() or stalled or not self._stream.active):
+            if self._stream is not None and (self._lost.is_set() or stalled or gone or not self._stream.active):
                 name = self.device.name if self.device else "the input device"
                 self._flush()
                 self._close()
@@ -347,14 +456,35 @@ class Capture:
                 self._reconnect(self.spec)
         self._flush()
 
+    def _pulse_source_gone(self) -> bool:
+        """True once our PulseAudio source is no longer listed (checked every PULSE_CHECK_SECONDS).
+
+        The sound server does not end a recording whose source disappears: it moves it to the
+        default source (PulseAudio 14+ and PipeWire rescue streams), so without this check an
+        unplugged headset, or a vanished monitor in a mix, would silently record another device."""
+        dev = self.device
+        if dev is None or dev.pulse_source is None or self._stream is None:
+            return False
+        now = time.monotonic()
+        if now - self._pulse_checked < self.PULSE_CHECK_SECONDS:
+            return False
+        self._pulse_checked = now
+        sources = pulse_sources()
+        return bool(sources) and dev.pulse_source not in {name for name, _state in sources}
+
     def _reconnect(self, spec: str | None) -> None:
         """Try to open ``spec`` every RETRY_SECONDS until it works, another device is chosen, or stop."""
         announced = False
+        refreshed = -self.REFRESH_SECONDS
         while not self._stop.is_set():
             if self._switch is not False:
                 spec, self._switch = self._switch, False
+                refreshed = -self.REFRESH_SECONDS
+            refresh = time.monotonic() - refreshed >= self.REFRESH_SECONDS
+            if refresh:
+                refreshed = time.monotonic()
             try:
-                self._open(spec, refresh=True)
+                self._open(spec, refresh=refresh)
             except DeviceError as e:
                 if not announced:
                     self._set_state("waiting", f"Waiting for an input device: {e}")
