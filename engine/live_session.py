@@ -301,9 +301,10 @@ class LiveSession:
         if self._level_due <= 0:
             self._level_due = int(self.options.level_interval * 16000)
             level, peak = float(getattr(self.source, "level", 0.0)), float(getattr(self.source, "peak", 0.0))
-            # a source mixing several inputs may give each one's RMS: {"microphone": 0.1, "system": 0.02}
+            # a source mixing several inputs gives each one's level in dBFS: {"microphone": -23.4, "system": -31.0}
             per_source = getattr(self.source, "levels", None)
-            sources = {k: _dbfs(v) for k, v in per_source.items()} if isinstance(per_source, dict) else None
+            per_source = per_source() if callable(per_source) else None
+            sources = {k: round(float(v), 1) for k, v in per_source.items()} if isinstance(per_source, dict) else None
             self._emit(Level(_dbfs(level), round(level, 5), round(peak, 4), sources), audio_end=seconds)
 
     def _on_status(self, state: str, message: str) -> None:

@@ -440,6 +440,9 @@ def test_live_session_transcribes_both_sides_of_a_call(pulse2, recognizer, data_
     recorded, rate = sf.read(session.folder / "audio.wav", dtype="float32")
     assert rate == SR and abs(recorded.size / SR - session.audio_seconds) < 0.2
     assert [e.type for e in events].count("level") > 10
+    meters = [e.payload.sources for e in events if e.type == "level" and e.payload.sources]
+    assert meters and set(meters[-1]) == {"microphone", "system"}  # a meter each in the Live view
+    assert any(m["system"] > -60 for m in meters) and any(m["microphone"] > -60 for m in meters)
 
 
 def test_a_stalled_source_catching_up_is_kept_whole_against_the_others_silence():
