@@ -78,6 +78,7 @@ def run_one(lang: str, scale: str) -> None:
             wait(lambda r=row: app.files_model.get(r.job_id).state in FINISHED, 1200)
     for r in list(app.files_model.rows):
         app.files_model.remove(r.job_id)
+    keep = {m.id for m in app.library.list()}  # what this run adds (a file, a live meeting) goes again
 
     # Library, with a search
     app.library_view.reload()
@@ -124,6 +125,10 @@ def run_one(lang: str, scale: str) -> None:
     shot("live")
     app.live.stop()
     wait(lambda: app.live.state == IDLE, 120)
+    app.editor.flush()
+    for m in app.library.list():
+        if m.id not in keep:
+            app.library.delete(m.id)
     app.shutdown()
     w.really_close()
 
