@@ -109,6 +109,18 @@ def test_drop_a_call_then_rename_undo_redo_and_export(app, qtbot, data_dir, tmp_
     editor.flush()
     qtbot.waitUntil(lambda: bool(app.library.search("Sheila")), timeout=20_000)
 
+    # save Diane's voice from the editor: the same `minutes voices add` users have, in a process
+    from engine.speakers.profiles import ProfileStore
+
+    name = "Diane Window-Test"
+    try:
+        editor.request_voice_profile(first, name)
+        qtbot.waitUntil(lambda: name in {p.name for p in ProfileStore().load()}, timeout=120_000)
+        qtbot.waitUntil(lambda: "Saved the voice" in app.window.statusBar().currentMessage(), timeout=10_000)
+    finally:
+        if name in {p.name for p in ProfileStore().load()}:
+            ProfileStore().delete(name)
+
 
 def test_bad_files_become_error_rows_and_the_queue_goes_on(app, qtbot, data_dir, tmp_path):
     from ui.files.queue_model import DONE, ERROR
