@@ -332,7 +332,7 @@ class Library:
 
     def __init__(self, root: str | Path | None = None, *, sync: bool = True):
         if root is None:
-            from engine.models.store import data_dir  # lazily: it loads the tokenizer library
+            from engine.paths import data_dir
 
             root = data_dir()
         self.root = Path(root)

@@ -9,6 +9,7 @@ from pathlib import Path
 from tokenizers import Tokenizer as HFTokenizer
 
 from engine.errors import ModelError
+from engine.models.tokenizer_fix import FIRST_MERGE, fix_missing_merge  # noqa: F401 - FIRST_MERGE for callers
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -66,20 +67,6 @@ LANGUAGE_NAMES = {
 
 # GPT-2's first BPE merge. Some published Whisper tokenizer.json files lack it: decoding is fine
 # but encoding "the", " t..." etc. gives wrong ids (prompts, hotwords).
-FIRST_MERGE = "Ġ t"
-
-
-def fix_missing_merge(tokenizer_json: dict) -> bool:
-    """Put GPT-2's first merge back if missing. Returns True if the data was changed."""
-    merges = tokenizer_json.get("model", {}).get("merges")
-    if merges is None:
-        return False
-    as_pairs = bool(merges) and isinstance(merges[0], list)
-    first = FIRST_MERGE.split(" ") if as_pairs else FIRST_MERGE
-    if first in merges[:5] or first in merges:
-        return False
-    merges.insert(0, first)
-    return True
 
 
 class Tokenizer:

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import MinutesError
-from engine.models.store import data_dir
+from engine.paths import data_dir
 
 SAMPLE_RATE = 16000
 HEADER_BYTES = 44

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 def record_path() -> Path:
     """The fingerprints of the files Minutes wrote (in the user data folder)."""
-    from engine.models.store import data_dir  # not at import: the GUI process imports exporters
+    from engine.paths import data_dir
 
     return data_dir() / RECORD_NAME
 
@@ -105,7 +105,7 @@ def _exclusive() -> Iterator[None]:
 def remember(paths: Sequence[Path]) -> None:
     """Record the fingerprints of files just written, so a later run may replace them while
     nobody has changed them. Failing to record only means they will be kept next time."""
-    from engine.export import write_text_atomic
+    from engine.atomic import write_text_atomic
 
     if not paths:
         return

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from engine.asr.tokenizer import fix_missing_merge
 from engine.errors import ModelError
+from engine.models.tokenizer_fix import fix_missing_merge
+from engine.paths import data_dir
 
 PACKAGED_NAME = "whisper-base"
 PACKAGED_SIZE = 145_217_532
@@ -32,16 +33,6 @@ EXPORT_MANIFEST = "minutes-model.json"
 # (stage description, fraction 0..1); it may raise engine.errors.Cancelled to stop the preparation
 # of a model between two steps (nothing half-made is kept).
 Progress = Callable[[str, float], None]
-
-
-def data_dir() -> Path:
-    """User data directory (models, caches). MINUTES_DATA_DIR overrides it (tests, portable installs)."""
-    override = os.environ.get("MINUTES_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("Minutes", appauthor=False))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from engine.models.store import data_dir
+from engine.paths import data_dir
 from engine.speakers import ge2e
 
 log = logging.getLogger("minutes.speakers")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import MinutesError
-from engine.models.store import data_dir
+from engine.paths import data_dir
 
 # GE2E cosine similarity between a meeting speaker's centroid and the same person's profile is
 # typically 0.8-0.95; different people score 0.4-0.75 (measured on speaker_pool, see tests).
@@ -54,7 +54,7 @@ class ProfileStore:
             ) from e
 
     def _save(self, profiles: list[Profile]) -> None:
-        from engine.export import write_text_atomic
+        from engine.atomic import write_text_atomic
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = {
