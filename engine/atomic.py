@@ -42,32 +42,40 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+def replace_atomically(path: str | os.PathLike[str], data: bytes, fsync: bool = True) -> Path:
     """Write via a temp file beside ``path`` and a rename, so readers and a crash
-    see either the old file or the complete new one, never a mix."""
+    see either the old file or the complete new one, never a mix. Raises OSError: for
+    callers that say what failed in their own words (write_bytes_atomic says it for them).
+    ``fsync=False`` for small files rewritten often, where the rename alone is enough."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
     try:
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
                 os.fsync(f.fileno())
-            try:  # keep the permissions of the file being replaced
-                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-            except OSError:
-                pass
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass
-            raise
+        try:  # keep the permissions of the file being replaced
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """``replace_atomically`` with an error a user can act on (MinutesError)."""
+    try:
+        return replace_atomically(path, data)
     except OSError as exc:
         raise MinutesError(f"Cannot write '{path}': {_reason(exc)}. Choose another folder or free some space.") from exc
-    return path

@@ -42,6 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import replace_atomically
 from engine.errors import MinutesError
 from engine.transcript import NO_SPACE_LANGUAGES, Transcript
 
@@ -150,18 +151,8 @@ def _now() -> datetime:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the new content, never a part."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    """Write ``text`` so that ``path`` holds either the old or the new content, never a part (OSError)."""
+    replace_atomically(path, text.encode("utf-8"))
 
 
 def _signature(folder: Path) -> str | None:

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.audio import SAMPLE_RATE
 from engine.errors import MinutesError
 from engine.transcript import NO_SPACE_LANGUAGES, Segment
 
 log = logging.getLogger("minutes.live")
 
-SAMPLE_RATE = 16000
 
 EVENT_TYPES = ("started", "partial", "confirmed", "segment", "speaker", "chapter", "level", "status", "stopped")
 

@@ -51,9 +51,9 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
+from engine.audio import SAMPLE_RATE
 from engine.errors import DeviceError
 
-SAMPLE_RATE = 16000
 PULSE_PREFIX = "pulse:"
 
 log = logging.getLogger("minutes.capture")

@@ -22,9 +22,8 @@ from pathlib import Path
 import numpy as np
 import soxr
 
+from engine.audio import SAMPLE_RATE
 from engine.errors import AudioError
-
-SAMPLE_RATE = 16000
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from engine.audio import SAMPLE_RATE
+
 MIN_SPEED = 0.5
 MAX_SPEED = 2.0
 

@@ -37,10 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.atomic import replace_atomically
+from engine.audio import SAMPLE_RATE
 from engine.errors import MinutesError
 from engine.paths import data_dir
 
-SAMPLE_RATE = 16000
 HEADER_BYTES = 44
 AUDIO_NAME = "audio.wav"
 META_NAME = "session.json"
@@ -105,9 +106,7 @@ def _unlock(f) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(3)}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    replace_atomically(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"), fsync=False)
 
 
 class Recorder:

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.audio import SAMPLE_RATE
 from engine.errors import ModelError
 
-SAMPLE_RATE = 16000
 FRAME = 512  # samples per model step at 16 kHz
 CONTEXT = 64  # samples of the previous step prepended to each step
 FRAME_SECONDS = FRAME / SAMPLE_RATE

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.audio import SAMPLE_RATE
 from engine.errors import ModelError
 from engine.paths import data_dir
 from engine.speakers import ge2e
 
 log = logging.getLogger("minutes.speakers")
 
-SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms: 100 frames a second
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP
