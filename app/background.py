@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -75,3 +76,48 @@ class Background(QObject):
             failed(error)
         else:
             log.error("Background task failed: %s", error)
+
+
+class WorkerEvents(QObject):
+    """Events of a child process, in the GUI thread: ``arrived(worker, event)``."""
+
+    arrived = Signal(object, object)
+
+
+class EventPump(threading.Thread):
+    """Waits on one child's events (``worker.next_event(timeout)``) and hands each to ``relay``.
+
+    Ends after an event for which ``last(event)`` holds, when ``idle_end()`` holds while no
+    event comes, when the queue breaks (``broken()`` may give one last event to hand over),
+    or when ``stopping`` is set."""
+
+    def __init__(
+        self,
+        worker: Any,
+        relay: WorkerEvents,
+        last: Callable[[Any], bool],
+        idle_end: Callable[[], bool],
+        broken: Callable[[], Any] | None = None,
+        name: str = "minutes-events",
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.worker, self.relay = worker, relay
+        self.last, self.idle_end, self.broken = last, idle_end, broken
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                event = self.worker.next_event(0.5)
+            except (EOFError, OSError):  # the queue's pipe broke with the child
+                event = self.broken() if self.broken is not None else None
+                if event is not None:
+                    self.relay.arrived.emit(self.worker, event)
+                return
+            if event is None:
+                if self.idle_end():
+                    return
+                continue
+            self.relay.arrived.emit(self.worker, event)
+            if self.last(event):
+                return

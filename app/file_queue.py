@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Signal, Slot
 
-from app.background import Background
+from app.background import Background, EventPump, WorkerEvents
 from ui.files.queue_model import CANCELLED, DONE, ERROR, FINISHED, QUEUED, RUNNING, JobOptions, JobRow
 
 if TYPE_CHECKING:
@@ -40,35 +39,6 @@ DEMO_AUDIO = DEMO_DIR / "call.flac"
 _STAGES = {"model": (0.0, 0.0), "transcribe": (0.0, 0.88), "speakers": (0.88, 0.98), "writing": (0.98, 1.0)}
 
 
-class _Events(QObject):
-    arrived = Signal(object, object)  # the worker it came from, the event
-
-
-class _Pump(threading.Thread):
-    """Waits on one child's events; ends with the child or when told."""
-
-    def __init__(self, worker: FileWorker, relay: _Events) -> None:
-        super().__init__(name="minutes-file-events", daemon=True)
-        self.worker, self.relay = worker, relay
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        from engine.jobs import WorkerDied
-
-        while not self.stopping.is_set():
-            try:
-                event = self.worker.next_event(timeout=0.5)
-            except (EOFError, OSError):  # the queue's pipe broke with the child
-                event = WorkerDied(self.worker.process.exitcode, None, "The transcription process stopped.")
-            if event is None:
-                if not self.worker.alive and not self.worker.pending:
-                    return
-                continue
-            self.relay.arrived.emit(self.worker, event)
-            if isinstance(event, WorkerDied):
-                return
-
-
 class FileQueue(QObject):
     """Lives in the GUI thread; owns the file worker."""
 
@@ -81,11 +51,11 @@ class FileQueue(QObject):
         self.view = app.files_view
         self.background = Background(self)
         self.worker: FileWorker | None = None
-        self.pump: _Pump | None = None
+        self.pump: EventPump | None = None
         self.running: str | None = None  # the job id the child is working on
         self.auto_export = app.prefs.auto_export
         self._preparing = None  # the first-use progress dialog
-        self._events = _Events(self)
+        self._events = WorkerEvents(self)
         self._events.arrived.connect(self._on_event)
         self._eta_timer = QTimer(self)
         self._eta_timer.setInterval(1000)
@@ -235,7 +205,17 @@ class FileQueue(QObject):
 
         self._stop_worker()
         self.worker = FileWorker(spec).start()
-        self.pump = _Pump(self.worker, self._events)
+        from engine.jobs import WorkerDied
+
+        worker = self.worker
+        self.pump = EventPump(
+            worker,
+            self._events,
+            last=lambda e: isinstance(e, WorkerDied),
+            idle_end=lambda: not worker.alive and not worker.pending,
+            broken=lambda: WorkerDied(worker.process.exitcode, None, "The transcription process stopped."),
+            name="minutes-file-events",
+        )
         self.pump.start()
 
     def _stop_worker(self) -> None:

@@ -11,14 +11,13 @@ recovery, which the same kind of child runs.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
-from app.background import Background
+from app.background import Background, EventPump, WorkerEvents
 from ui.live.view import IDLE, PAUSED, RECORDING, STARTING, STOPPING
 
 if TYPE_CHECKING:
@@ -29,33 +28,6 @@ log = logging.getLogger("minutes.gui")
 
 # input and session states that a user must see (engine.live.SessionState); the others are progress
 PROBLEM_STATES = ("lost", "waiting", "reconnecting", "recording_error", "error", "final_pass_cancelled")
-
-
-class _Events(QObject):
-    arrived = Signal(object, object)  # the worker, the event
-
-
-class _Pump(threading.Thread):
-    def __init__(self, worker: LiveWorker, relay: _Events) -> None:
-        super().__init__(name="minutes-live-events", daemon=True)
-        self.worker, self.relay = worker, relay
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        from engine.live_worker import LiveFailed, LiveFinished
-
-        while not self.stopping.is_set():
-            try:
-                event = self.worker.next_event(0.5)
-            except (EOFError, OSError):
-                return
-            if event is None:
-                if self.worker.finished:
-                    return
-                continue
-            self.relay.arrived.emit(self.worker, event)
-            if isinstance(event, LiveFinished | LiveFailed):
-                return
 
 
 class LiveController(QObject):
@@ -69,14 +41,14 @@ class LiveController(QObject):
         self.view = app.live_view
         self.background = Background(self)
         self.worker: LiveWorker | None = None
-        self.pump: _Pump | None = None
+        self.pump: EventPump | None = None
         self.ready = False
         self.state = IDLE
         self.recovering = False
         self.pending_start = None  # a StartLive waiting for the model
         self._segments: dict[int, float] = {}  # segment index -> start (for chapter markers)
         self._open: dict[int, str] = {}  # confirmed text of open segments
-        self._events = _Events(self)
+        self._events = WorkerEvents(self)
         self._events.arrived.connect(self._on_event)
         self.view.start_requested.connect(self.start)
         self.view.pause_requested.connect(self.pause)
@@ -102,7 +74,16 @@ class LiveController(QObject):
 
         self.ready = False
         self.worker = LiveWorker(self._spec()).start()
-        self.pump = _Pump(self.worker, self._events)
+        from engine.live_worker import LiveFailed, LiveFinished
+
+        worker = self.worker
+        self.pump = EventPump(
+            worker,
+            self._events,
+            last=lambda e: isinstance(e, LiveFinished | LiveFailed),
+            idle_end=lambda: worker.finished,
+            name="minutes-live-events",
+        )
         self.pump.start()
         self.app.window.statusBar().showMessage(self.tr("Loading the model for live transcription…"), 5000)
 
