@@ -44,7 +44,8 @@ from typing import Any
 
 from engine.atomic import replace_atomically
 from engine.errors import MinutesError
-from engine.transcript import NO_SPACE_LANGUAGES, Transcript
+from engine.text import no_space
+from engine.transcript import Transcript
 
 log = logging.getLogger("minutes.library")
 
@@ -198,7 +199,7 @@ def _speaker_names(d: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
 
 
 def _preview(texts: list[str], language: str | None) -> str:
-    sep = "" if language in NO_SPACE_LANGUAGES else " "
+    sep = "" if no_space(language) else " "
     out = ""
     for t in texts:
         t = " ".join(t.split())

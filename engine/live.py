@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE
 from engine.errors import MinutesError
-from engine.transcript import NO_SPACE_LANGUAGES, Segment
+from engine.transcript import Segment
 
 log = logging.getLogger("minutes.live")
 
@@ -454,7 +454,6 @@ def split_at_speaker_changes(
     from engine.speakers.assign import split_at_labels
 
     index = Turns(turns)
-    no_space = language in NO_SPACE_LANGUAGES
     out: list[Segment] = []
     for seg in segments:
         if not seg.words or not turns:
@@ -464,7 +463,7 @@ def split_at_speaker_changes(
         for w in seg.words:
             mid = (w.start + max(w.end, w.start + 0.01)) / 2
             labels.append(index.at(mid) or (labels[-1] if labels else seg.speaker))
-        out.extend(split_at_labels(seg, labels, no_space))
+        out.extend(split_at_labels(seg, labels, language))
     return out
 
 

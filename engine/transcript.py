@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from engine.text import no_space
+
 SCHEMA_VERSION = 1
-# Languages written without spaces between words: words and segments are joined with "".
-NO_SPACE_LANGUAGES = frozenset({"zh", "yue", "ja", "th", "lo", "my"})
 
 
 def _num(x: Any, ndigits: int) -> float:
@@ -157,7 +157,7 @@ class Transcript:
     @property
     def text(self) -> str:
         """All segment texts in order; no spaces between segments in Chinese/Japanese/Thai."""
-        sep = "" if self.language in NO_SPACE_LANGUAGES else " "
+        sep = "" if no_space(self.language) else " "
         return sep.join(s.text.strip() for s in self.segments if s.text.strip())
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.asr.tokenizer import Tokenizer
-from engine.transcript import NO_SPACE_LANGUAGES
+from engine.text import no_space
 
 SECONDS_PER_POSITION = 0.02  # one encoder position = 20 ms
 PREPEND_PUNCT = "\"'“¿([{-"
@@ -99,7 +99,7 @@ def split_words(tok: Tokenizer, tokens: list[int], language: str) -> list[tuple[
             pending = []
     if pending:
         units.append((tok.decode(pending), pending))
-    if language in NO_SPACE_LANGUAGES:
+    if no_space(language):
         return units
     words: list[tuple[str, list[int]]] = []
     for text, ids in units:

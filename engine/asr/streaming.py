@@ -43,11 +43,11 @@ from engine.asr.features import N_FRAMES, SAMPLE_RATE, log_mel
 from engine.asr.runtime import OnnxWhisper, to_numpy
 from engine.asr.tokenizer import Tokenizer
 from engine.audio.vad import SileroVAD
-from engine.transcript import NO_SPACE_LANGUAGES, Segment, Word
+from engine.text import SENTENCE_END, ends_sentence, join_words
+from engine.transcript import Segment, Word
 
 log = logging.getLogger("minutes.live")
 
-SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
 SAMPLES_PER_POSITION = 320
 REPEAT_TOKENS = 4  # a decoded run of this many tokens seen before in the window is a loop
 
@@ -341,7 +341,7 @@ class StreamingRecognizer:
             return events
         cut_at = None
         for i in range(len(self.committed) - 1, -1, -1):
-            if self.committed[i].word.strip().endswith(SENTENCE_END):
+            if ends_sentence(self.committed[i].word):
                 cut_at = i
                 break
         if cut_at is None and length > 1.5 * o.trim_seconds:
@@ -378,7 +378,7 @@ class StreamingRecognizer:
             piece.append(w)
             self.segment_words.append(w)
             seg_len = w.end - self.segment_words[0].start
-            sentence = w.word.strip().endswith(SENTENCE_END) and seg_len >= 3.0
+            sentence = ends_sentence(w.word) and seg_len >= 3.0
             if sentence or seg_len >= self.opts.segment_seconds:
                 events.append(self._confirmed(piece))
                 piece = []
@@ -416,9 +416,7 @@ class StreamingRecognizer:
         return Word(start=round(w.start, 3), end=round(w.end, 3), word=text, probability=round(w.probability, 4))
 
     def _join(self, words: list[Word]) -> str:
-        if self.language in NO_SPACE_LANGUAGES:
-            return "".join(w.word.strip() for w in words)
-        return "".join(w.word for w in words).strip()
+        return join_words((w.word for w in words), self.language)
 
     def _text_of(self, words: list[StreamWord]) -> str:
         return self.tok.decode([t for w in words for t in w.tokens])

@@ -13,7 +13,8 @@ from engine.asr.decoding import Decoder, DecodingOptions, WindowResult, is_silen
 from engine.asr.features import SAMPLE_RATE, log_mel
 from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows, to_numpy
 from engine.asr.tokenizer import Tokenizer
-from engine.transcript import NO_SPACE_LANGUAGES, Segment, Word
+from engine.text import ends_sentence, join_words, no_space
+from engine.transcript import Segment, Word
 
 SAMPLES_PER_POSITION = 320  # 20 ms per encoder position
 
@@ -129,7 +130,7 @@ class WindowTranscriber:
         """Word times for ``words``' text over the whole window (DTW on the alignment heads)."""
         tok = self.tok
         text = "".join(w.word for w in words)
-        tokens = tok.encode(text if text.startswith(" ") or language in NO_SPACE_LANGUAGES else " " + text)
+        tokens = tok.encode(text if text.startswith(" ") or no_space(language) else " " + text)
         limit = self.model.n_text_ctx - 8
         if not tokens or len(tokens) > limit:
             return words  # too long to align in one pass: keep the times the readings gave
@@ -334,7 +335,6 @@ class WindowTranscriber:
     # Segments when decoding ran without timestamp tokens: cut at sentence ends and pauses.
     MAX_SEGMENT_SECONDS = 15.0
     PAUSE_SECONDS = 1.0
-    SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
 
     def _segments_from_words(
         self, window: WindowAudio, r: WindowResult, words: list[Word] | None, fallback: bool = False
@@ -359,14 +359,13 @@ class WindowTranscriber:
             if cur:
                 pause = w.start - cur[-1].end
                 long = w.end - cur[0].start > self.MAX_SEGMENT_SECONDS
-                sentence = cur[-1].word.strip().endswith(self.SENTENCE_END) and len(cur) >= 3
+                sentence = ends_sentence(cur[-1].word) and len(cur) >= 3
                 if pause > self.PAUSE_SECONDS or long or sentence:
                     groups.append([])
             groups[-1].append(w)
-        no_space = r.language in NO_SPACE_LANGUAGES
         out = []
         for g in groups:
-            seg_text = ("".join(w.word for w in g)).strip() if not no_space else "".join(w.word.strip() for w in g)
+            seg_text = join_words((w.word for w in g), r.language)
             if seg_text:
                 out.append(Segment(start=g[0].start, end=max(g[-1].end, g[0].start), text=seg_text, words=g, **extra))
         return out

@@ -21,8 +21,9 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from engine.export.txt import clock, join_text, speaker_names
+from engine.export.txt import clock, speaker_names
 from engine.speaker_colors import speaker_color
+from engine.text import join_text
 from engine.transcript import Chapter, Segment, Transcript
 
 GREY = RGBColor(0x6B, 0x6B, 0x6B)

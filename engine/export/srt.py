@@ -10,9 +10,11 @@ maps to its own cues.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from engine.export.txt import is_no_space_char, speaker_names, text_width
+from engine.export.txt import speaker_names, text_width
+from engine.text import SENTENCE_END, is_no_space_char
 from engine.transcript import Segment, Transcript
 
 MAX_CHARS = 42  # columns per line (a CJK character counts as two)
@@ -21,7 +23,6 @@ MAX_SECONDS = 7.0
 MIN_SECONDS = 1.0  # short cues are stretched into the following silence to be readable
 MAX_LABEL = 20  # a speaker label longer than this is shortened so text still fits
 
-_SENTENCE_END = set(".!?…。！？")
 _CLAUSE_END = set(",;:–—，、；：")
 _CLOSING = set(",.!?;:%)]}…，。！？、；：」』）》〉】〕")
 _BREAK_BEFORE = {"and", "but", "or", "so", "because", "which", "that", "to", "of", "in", "for", "with"}
@@ -48,7 +49,7 @@ class Cue:
     label: bool  # the speaker changed: show who talks
 
 
-def _ends(token: Token, marks: set[str]) -> bool:
+def _ends(token: Token, marks: Collection[str]) -> bool:
     """Whether the token ends with one of ``marks``, looking past closing quotes and brackets."""
     bare = token.text.rstrip("\"'”’»)]」』）")
     return bool(bare) and bare[-1] in marks
@@ -155,7 +156,7 @@ def join_tokens(tokens: list[Token]) -> str:
 def _line_break_cost(tokens: list[Token], k: int) -> float:
     """How bad it is to end a line (or cue) after tokens[k - 1]: punctuation and pauses are good."""
     left = tokens[k - 1]
-    if _ends(left, _SENTENCE_END):
+    if _ends(left, SENTENCE_END):
         cost = 0.0
     elif _ends(left, _CLAUSE_END):
         cost = 0.3

@@ -6,39 +6,15 @@ paragraph introduced by the speaker's name, and timestamps appear only when aske
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from engine.text import join_text
 from engine.transcript import Segment, Transcript
-
-# Scripts written without spaces between words (Han, kana, bopomofo, CJK punctuation and
-# fullwidth forms). Hangul is left out on purpose: Korean separates words with spaces.
-_NO_SPACE = (
-    "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\U00020000-\U0002fa1f"
-)
-_NO_SPACE_RE = re.compile(f"[{_NO_SPACE}]")
-
-
-def is_no_space_char(ch: str) -> bool:
-    """True for characters of scripts that put no spaces between words, so joins add none."""
-    return bool(ch) and _NO_SPACE_RE.match(ch) is not None
 
 
 def text_width(text: str) -> int:
     """Columns the text takes on screen: wide (CJK) characters count double, as they look."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def join_text(left: str, right: str) -> str:
-    """Join two pieces of prose with one space, or none where either side is CJK."""
-    left, right = left.rstrip(), right.lstrip()
-    if not left or not right:
-        return left or right
-    if is_no_space_char(left[-1]) or is_no_space_char(right[0]):
-        return left + right
-    return f"{left} {right}"
 
 
 def clock(seconds: float) -> str:

@@ -12,13 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.speakers.diarize import Diarization
-from engine.transcript import NO_SPACE_LANGUAGES, Segment, Speaker, SpeakerTurn, Transcript, Word, merge_turns
-
-
-def _join(words: list[Word], no_space: bool) -> str:
-    if no_space:
-        return "".join(w.word.strip() for w in words)
-    return "".join(w.word if w.word.startswith(" ") or i == 0 else " " + w.word for i, w in enumerate(words)).strip()
+from engine.text import join_words
+from engine.transcript import Segment, Speaker, SpeakerTurn, Transcript, Word, merge_turns
 
 
 def _word_speakers(words: list[Word], diarization: Diarization, fallback: int | None) -> list[int | None]:
@@ -33,7 +28,7 @@ def _word_speakers(words: list[Word], diarization: Diarization, fallback: int | 
     return labels
 
 
-def split_at_labels(seg: Segment, labels: list, no_space: bool) -> list[Segment]:
+def split_at_labels(seg: Segment, labels: list, language: str | None) -> list[Segment]:
     """``seg`` as one segment per run of words with the same label (``labels``: one per word)."""
     runs: list[tuple[object, list[Word]]] = []
     for w, lab in zip(seg.words, labels):
@@ -48,7 +43,7 @@ def split_at_labels(seg: Segment, labels: list, no_space: bool) -> list[Segment]
             seg,
             start=words[0].start,
             end=max(words[-1].end, words[0].start),
-            text=_join(words, no_space),
+            text=join_words((w.word for w in words), language),
             speaker=lab,
             words=words,
         )
@@ -63,14 +58,13 @@ def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict
     ``names``: display names for some clusters (e.g. recognised voice profiles); the rest are
     called "Speaker N".
     """
-    no_space = transcript.language in NO_SPACE_LANGUAGES
     out: list[Segment] = []
     for seg in transcript.segments:
         if not seg.words:
             seg.speaker = diarization.speaker_at(seg.start, seg.end)
             out.append(seg)
             continue
-        out.extend(split_at_labels(seg, _word_speakers(seg.words, diarization, None), no_space))
+        out.extend(split_at_labels(seg, _word_speakers(seg.words, diarization, None), transcript.language))
     # number by first appearance in the transcript's words, then the clusters that say no word
     order: dict[int, str] = {}
     for seg in sorted(out, key=lambda s: s.start):

@@ -20,13 +20,10 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 
-from engine.transcript import NO_SPACE_LANGUAGES, Segment, Speaker, SpeakerTurn, Transcript, Word, merge_turns
+from engine.text import no_space
+from engine.transcript import Segment, Speaker, SpeakerTurn, Transcript, Word, merge_turns
 
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def no_space(language: str | None) -> bool:
-    return language in NO_SPACE_LANGUAGES
 
 
 def _key(token: str) -> str:
