@@ -7,15 +7,18 @@ a monotonic path through them (dynamic time warping) gives each token's frame.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.asr.runtime import OnnxWhisper, to_numpy
 from engine.asr.tokenizer import Tokenizer
 from engine.text import no_space
 
 SECONDS_PER_POSITION = 0.02  # one encoder position = 20 ms
+SAMPLES_PER_POSITION = 320  # at 16 kHz
 PREPEND_PUNCT = "\"'“¿([{-"
 APPEND_PUNCT = "\"'.。,，!！?？:：”)]}、"
 
@@ -143,18 +146,62 @@ def align_words(
     first_row: int,
     n_positions: int,
     language: str,
+    skip: int = 0,
 ) -> list[AlignedWord]:
-    """Words with window-relative times for one window's text tokens (no timestamp tokens)."""
-    if not text_tokens:
+    """Words with window-relative times for one window's text tokens (no timestamp tokens).
+
+    The first ``skip`` text tokens are context already placed (live: the confirmed words): the
+    path runs through them, so the new words follow on, but only the words after them come out.
+    """
+    if len(text_tokens) <= skip:
         return []
     bounds = token_times(weights, first_row, len(text_tokens), n_positions)
-    words = split_words(tok, text_tokens, language)
     out = []
-    pos = 0
-    for text, ids in words:
+    pos = skip
+    for text, ids in split_words(tok, text_tokens[skip:], language):
         start = float(bounds[min(pos, len(bounds) - 1)])
         end = float(bounds[min(pos + len(ids), len(bounds) - 1)])
-        probs = token_probs[pos : pos + len(ids)]
+        probs = token_probs[pos - skip : pos - skip + len(ids)]
         out.append(AlignedWord(text, ids, start, max(end, start), float(np.mean(probs)) if probs else 0.0))
         pos += len(ids)
     return merge_punctuation(out)
+
+
+class WordAligner:
+    """Word times for decoded text, for files, re-reads and live alike: one decoder pass over
+    [SOT sequence, no-timestamps, text, EOT] rows gives the alignment heads' weights, then DTW."""
+
+    def __init__(self, model: OnnxWhisper, tok: Tokenizer, task: str = "transcribe"):
+        self.model = model
+        self.tok = tok
+        self.task = task
+
+    def align(
+        self,
+        cross: list,
+        texts: list[list[int]],
+        probs: list[list[float]],
+        n_samples: list[int],
+        languages: list[str],
+        skip: list[int] | None = None,
+    ) -> list[list[AlignedWord]]:
+        """Per window (row of ``cross``): its words, times relative to the window's start.
+
+        ``texts[i]`` are text tokens only; ``probs[i]`` one probability per token after the
+        first ``skip[i]`` (context tokens, see :func:`align_words`); ``n_samples[i]`` the
+        window's audio length, so the path never runs into the padding.
+        """
+        tok = self.tok
+        skip = skip or [0] * len(texts)
+        prefix = [*tok.sot_sequence(languages[0], self.task), tok.no_timestamps]
+        longest = max(len(t) for t in texts)
+        rows = np.full((len(texts), len(prefix) + longest + 1), tok.eot, dtype=np.int64)
+        for i, t in enumerate(texts):
+            rows[i, : len(prefix) + len(t)] = prefix + t
+        _, align, _ = self.model.step(rows, np.arange(len(texts)), self.model.empty_cache(len(texts)), cross)
+        weights = to_numpy(align)
+        out = []
+        for i, text in enumerate(texts):
+            n_pos = min(weights.shape[-1], math.ceil(n_samples[i] / SAMPLES_PER_POSITION))
+            out.append(align_words(tok, text, probs[i], weights[i], len(prefix) - 1, n_pos, languages[i], skip[i]))
+        return out

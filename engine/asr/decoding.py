@@ -1,9 +1,11 @@
 """Decoding: greedy, beam search and sampling over a batch of audio windows at once.
 
-All windows of a batch step together through one decoder call per token, so the number of
-Python round trips is the number of tokens in the longest window, not the sum. Small
-strategy pieces: ``LogitFilter``s shape the distribution (suppression, timestamp rules),
-``BeamSearch`` and ``Sampler`` choose tokens, ``decode_batch`` drives them.
+Files, live and training evaluation all decode here. All windows of a batch step together
+through one decoder call per token, so the number of Python round trips is the number of
+tokens in the longest window, not the sum. Small strategy pieces: a ``LogitFilter`` shapes
+the distribution (suppression, timestamp rules); ``GreedySearch``, ``BeamSearch`` and
+``Sampler`` choose tokens and return ``Candidate``s; ``Decoder.decode`` drives them with
+Whisper's temperature fallback and quality rules (no-speech, compression, log-probability).
 """
 
 from __future__ import annotations
@@ -38,8 +40,26 @@ class DecodingOptions:
     suppress_tokens: tuple[int, ...] | None = (-1,)  # -1: the model's list of non-speech symbols
     without_timestamps: bool = False
     max_initial_timestamp: float = 1.0
-    sample_len: int | None = None
+    sample_len: int | None = None  # most tokens to sample (None: half the text context)
     seed: int = 0
+    # Tokens forced after the SOT sequence, continued rather than re-read (live: the confirmed words).
+    prefix: tuple[int, ...] = ()
+    # Greedy only: stop where the last this-many sampled tokens already occurred in the sequence
+    # (they are dropped). Whisper starts over once it has read a short input; None: off.
+    stop_on_repeat: int | None = None
+
+
+@dataclass
+class Candidate:
+    """One search result for one window: the sampled tokens after the prefix, no EOT."""
+
+    tokens: list[int]
+    token_logprobs: list[float]
+    sum_logprob: float  # the end-of-text token's included when it was sampled
+    finished: bool = True  # False: ran out of length without an end-of-text
+
+    def avg_logprob(self) -> float:
+        return self.sum_logprob / (len(self.tokens) + 1)  # + EOT
 
 
 @dataclass
@@ -52,6 +72,7 @@ class WindowResult:
     temperature: float
     language: str
     language_probs: dict[str, float] = field(default_factory=dict)
+    finished: bool = True  # False: the length limit cut it (a loop on short inputs)
 
 
 def is_silence(res: WindowResult, opts: DecodingOptions) -> bool:
@@ -61,6 +82,12 @@ def is_silence(res: WindowResult, opts: DecodingOptions) -> bool:
         and res.no_speech_prob > opts.no_speech_threshold
         and (opts.log_prob_threshold is None or res.avg_logprob < opts.log_prob_threshold)
     )
+
+
+def is_repetitive(res: WindowResult, opts: DecodingOptions) -> bool:
+    """The text repeats itself (compresses too well): a decoding loop."""
+    limit = opts.compression_ratio_threshold
+    return limit is not None and res.compression_ratio > limit
 
 
 def compression_ratio(text: str) -> float:
@@ -142,12 +169,223 @@ class LogitFilter:
         return lp
 
 
-@dataclass
-class _Batch:
-    """Decoder state for W windows x K rows each."""
+def rank(sum_logprob: float, length: int, penalty: float | None) -> float:
+    """Whisper's ranking of finished sequences: mean log-probability, or a length penalty."""
+    if penalty is None:
+        return sum_logprob / length
+    return sum_logprob / (((5 + length) / 6) ** penalty)
 
-    cross: list[np.ndarray]
-    cache: list[np.ndarray]
+
+class Stepper:
+    """The decoder's KV cache for one decoding pass: one call per token for every row."""
+
+    def __init__(self, model: OnnxWhisper, cross: list, cache: list, cancel: Callable[[], None]):
+        self.model = model
+        self.cross = cross
+        self.cache = cache
+        self.cancel = cancel
+
+    def step(self, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
+        """Next-token logits after ``tokens`` [R]; row r continues cache row ``reorder[r]``."""
+        self.cancel()
+        logits, _, self.cache = self.model.step(tokens[:, None], reorder, self.cache, self.cross)
+        return logits
+
+
+class SearchStrategy:
+    """Chooses tokens from the first distribution on until end-of-text or ``max_len``.
+
+    ``logits`` [W, V] is the distribution after the SOT sequence and the prefix; ``prefix`` are
+    the forced tokens (the logit filter sees them as part of each sequence).
+    """
+
+    eot: int
+
+    def search(
+        self, stepper: Stepper, logits: np.ndarray, filt: LogitFilter, prefix: list[int], max_len: int
+    ) -> list[Candidate]:
+        raise NotImplementedError
+
+
+class GreedySearch(SearchStrategy):
+    """The likeliest token each step, one row per window (live, and beam size 1)."""
+
+    def __init__(self, eot: int, stop_on_repeat: int | None = None):
+        self.eot = eot
+        self.repeat = stop_on_repeat
+
+    def search(self, stepper, logits, filt, prefix, max_len):
+        w = logits.shape[0]
+        seqs = [list(prefix) for _ in range(w)]
+        out = [Candidate([], [], 0.0, finished=False) for _ in range(w)]
+        rows = np.arange(w)  # every window keeps its row: its beams share the window's cross-attention
+        for _ in range(max_len):
+            lp = filt(logits, seqs)
+            nxt = np.argmax(lp, axis=-1)
+            for i, c in enumerate(out):
+                if c.finished:
+                    continue
+                t = int(nxt[i])
+                c.sum_logprob += float(lp[i, t])
+                if t == self.eot:
+                    c.finished = True
+                    continue
+                c.tokens.append(t)
+                c.token_logprobs.append(float(lp[i, t]))
+                seqs[i].append(t)
+                if self.repeat and repeats(seqs[i], len(c.tokens), self.repeat):
+                    c.sum_logprob -= sum(c.token_logprobs[-self.repeat :])
+                    del c.tokens[-self.repeat :], c.token_logprobs[-self.repeat :]
+                    c.finished = True
+            if all(c.finished for c in out):
+                break
+            last = np.array([s[-1] if (s and not c.finished) else self.eot for s, c in zip(seqs, out)], dtype=np.int64)
+            logits = stepper.step(last, rows)
+        return out
+
+
+class BeamSearch(SearchStrategy):
+    """Beam search with per-window finished lists (OpenAI-style ranking by mean log-prob)."""
+
+    def __init__(self, eot: int, beam_size: int, patience: float = 1.0, length_penalty: float | None = None):
+        self.eot = eot
+        self.k = max(1, beam_size)
+        self.need = max(1, round(self.k * patience))
+        self.length_penalty = length_penalty
+
+    def search(self, stepper, logits, filt, prefix, max_len):
+        k, eot = self.k, self.eot
+        w = logits.shape[0]
+        # Rows r = window * k + beam. Start: one live beam per window (others -inf).
+        seqs: list[list[int]] = [list(prefix) for _ in range(w * k)]
+        lps: list[list[float]] = [[] for _ in range(w * k)]
+        score = np.full(w * k, NEG_INF)
+        score[::k] = 0.0
+        cache_row = np.repeat(np.arange(w), k)  # which cache row each logical row reads
+        logits = logits[cache_row]
+        finished: list[list[tuple[float, list[int], list[float]]]] = [[] for _ in range(w)]
+        done = np.zeros(w, dtype=bool)
+        for _ in range(max_len):
+            lp = filt(logits, seqs)
+            cand = score[:, None] + lp  # [R, V]
+            new_seqs, new_lps, new_score, src = [], [], np.full(w * k, NEG_INF), np.zeros(w * k, dtype=np.int64)
+            # top k+1 per row, then top per window across its rows
+            top = np.argpartition(-cand, k, axis=-1)[:, : k + 1]
+            top_scores = np.take_along_axis(cand, top, axis=-1)
+            for wi in range(w):
+                rows = slice(wi * k, (wi + 1) * k)
+                if done[wi]:
+                    for j in range(wi * k, (wi + 1) * k):
+                        new_seqs.append(seqs[j])
+                        new_lps.append(lps[j])
+                        src[j] = j
+                    continue
+                flat_scores = top_scores[rows].ravel()
+                order = np.argsort(-flat_scores, kind="stable")
+                chosen = 0
+                for o in order:
+                    s = flat_scores[o]
+                    if not np.isfinite(s):
+                        break
+                    r = wi * k + o // (k + 1)
+                    t = int(top[r, o % (k + 1)])
+                    tlp = lps[r] + [float(lp[r, t])]
+                    if t == eot:
+                        if len(finished[wi]) < self.need:
+                            finished[wi].append((float(s), seqs[r], tlp))
+                        continue
+                    j = wi * k + chosen
+                    new_seqs.append(seqs[r] + [t])
+                    new_lps.append(tlp)
+                    new_score[j] = s
+                    src[j] = r
+                    chosen += 1
+                    if chosen == k:
+                        break
+                for j in range(wi * k + chosen, (wi + 1) * k):  # fewer live candidates than beams
+                    new_seqs.append(seqs[wi * k])
+                    new_lps.append(lps[wi * k])
+                    src[j] = wi * k
+                if len(finished[wi]) >= self.need or chosen == 0:
+                    done[wi] = True
+            seqs, lps, score = new_seqs, new_lps, new_score
+            if done.all():
+                break
+            last = np.array([s[-1] if s else eot for s in seqs], dtype=np.int64)
+            logits = stepper.step(last, cache_row[src])
+            cache_row = np.arange(w * k)
+        n = len(prefix)
+        out = []
+        for wi in range(w):
+            pool = [(s, seq, tlp, True) for s, seq, tlp in finished[wi]]
+            if not pool:  # ran out of length: take the live beams
+                pool = [
+                    (float(score[j]), seqs[j], lps[j], False)
+                    for j in range(wi * k, (wi + 1) * k)
+                    if np.isfinite(score[j])
+                ]
+            s, seq, tlp, ended = max(pool, key=lambda p: rank(p[0], len(p[1]) - n + 1, self.length_penalty))
+            out.append(Candidate(seq[n:], tlp[: len(seq) - n], s, ended))
+        return out
+
+
+class Sampler(SearchStrategy):
+    """Temperature sampling, ``best_of`` candidates per window, best by mean log-prob."""
+
+    def __init__(self, eot: int, temperature: float, best_of: int, rng: np.random.Generator, length_penalty=None):
+        self.eot = eot
+        self.temperature = temperature
+        self.n = max(1, best_of)
+        self.rng = rng
+        self.length_penalty = length_penalty
+
+    def search(self, stepper, logits, filt, prefix, max_len):
+        eot, n = self.eot, self.n
+        w, vocab = logits.shape
+        rows = w * n
+        seqs: list[list[int]] = [list(prefix) for _ in range(rows)]
+        cands = [Candidate([], [], 0.0, finished=False) for _ in range(rows)]
+        logits = logits[np.repeat(np.arange(w), n)]
+        reorder = np.repeat(np.arange(w), n)
+        for _ in range(max_len):
+            lp = filt(logits, seqs)
+            p = np.exp(log_softmax(lp / self.temperature))
+            p = np.nan_to_num(p)
+            cum = np.cumsum(p, axis=-1)
+            u = self.rng.random(rows)[:, None] * cum[:, -1:]
+            nxt = np.minimum((cum < u).sum(axis=-1), vocab - 1)
+            for r, c in enumerate(cands):
+                if c.finished:
+                    continue
+                t = int(nxt[r])
+                c.sum_logprob += lp[r, t]
+                if t == eot:
+                    c.finished = True
+                else:
+                    c.tokens.append(t)
+                    c.token_logprobs.append(float(lp[r, t]))
+                    seqs[r].append(t)
+            if all(c.finished for c in cands):
+                break
+            last = np.array([s[-1] if (s and not c.finished) else eot for s, c in zip(seqs, cands)], dtype=np.int64)
+            logits = stepper.step(last, reorder)
+            reorder = np.arange(rows)
+        out = []
+        for wi in range(w):
+            group = cands[wi * n : (wi + 1) * n]
+            best = max(group, key=lambda c: rank(c.sum_logprob, len(c.tokens) + 1, self.length_penalty))
+            best.sum_logprob = float(best.sum_logprob)
+            out.append(best)
+        return out
+
+
+def repeats(seq: list[int], new: int, n: int) -> bool:
+    """True when the last ``n`` tokens (all newly sampled) already occur earlier in ``seq``."""
+    if new < n or len(seq) < 2 * n:
+        return False
+    tail = seq[-n:]
+    first = tail[0]
+    return any(seq[i] == first and seq[i : i + n] == tail for i in range(len(seq) - n))
 
 
 class Decoder:
@@ -183,6 +421,23 @@ class Decoder:
         if self.tok.no_speech is not None:
             ids.add(self.tok.no_speech)
         return np.array(sorted(i for i in ids if i < self.vocab), dtype=np.int64)
+
+    def logit_filter(self, opts: DecodingOptions) -> LogitFilter:
+        rules = None
+        if not opts.without_timestamps:
+            max_initial = opts.max_initial_timestamp
+            rules = TimestampRules(self.tok, round(max_initial / 0.02) if max_initial is not None else None)
+        blank = [*self.tok.encode(" "), self.tok.eot] if opts.suppress_blank else []
+        return LogitFilter(self.suppress_list(opts), blank, rules)
+
+    def strategy(self, opts: DecodingOptions, temperature: float, ids: list[int]) -> SearchStrategy:
+        eot = self.tok.eot
+        if temperature > 0.0:
+            rng = np.random.default_rng(opts.seed + 7919 * int(temperature * 100) + sum(ids))
+            return Sampler(eot, temperature, opts.best_of, rng, opts.length_penalty)
+        if opts.beam_size <= 1:
+            return GreedySearch(eot, opts.stop_on_repeat)
+        return BeamSearch(eot, opts.beam_size, opts.patience, opts.length_penalty)
 
     # -- entry point -----------------------------------------------------------------------
     def decode(self, cross: list, opts: DecodingOptions) -> list[WindowResult]:
@@ -220,7 +475,7 @@ class Decoder:
     def _needs_fallback(res: WindowResult, opts: DecodingOptions) -> bool:
         if is_silence(res, opts):
             return False  # silence: keep, it will be dropped
-        if opts.compression_ratio_threshold is not None and res.compression_ratio > opts.compression_ratio_threshold:
+        if is_repetitive(res, opts):
             return True
         return opts.log_prob_threshold is not None and res.avg_logprob < opts.log_prob_threshold
 
@@ -247,189 +502,32 @@ class Decoder:
             language, lang_probs = language_info
         else:
             language, lang_probs = opts.language, {}
-        # Step B: the rest of the SOT sequence -> distribution of the first sampled token.
+        # Step B: the rest of the SOT sequence and the prefix -> distribution of the first sampled token.
+        prefix = list(opts.prefix)
         rest = tok.sot_sequence(language, opts.task)[1:]
         if opts.without_timestamps:
             rest.append(tok.no_timestamps)
-        tokens = np.array([rest] * w, dtype=np.int64)
+        tokens = np.array([rest + prefix] * w, dtype=np.int64)
         logits, _, cache = m.step(tokens, np.arange(w), cache, cross)
-        sample_begin = len(prompt) + 1 + len(rest)
+        sample_begin = len(prompt) + 1 + len(rest) + len(prefix)
         max_len = opts.sample_len or (m.n_text_ctx // 2)
-        max_len = min(max_len, m.n_text_ctx - sample_begin)
-        state = _Batch(cross, cache)
-        filt = self.logit_filter(opts)
-        if temperature == 0.0:
-            seqs, seq_lps, sums = self._beam_search(state, logits, filt, opts, max(1, opts.beam_size), max_len)
-        else:
-            seqs, seq_lps, sums = self._sample(
-                state, logits, filt, opts, temperature, max(1, opts.best_of), max_len, ids
-            )
+        max_len = max(0, min(max_len, m.n_text_ctx - sample_begin))
+        stepper = Stepper(m, cross, cache, self.cancel)
+        found = self.strategy(opts, temperature, ids).search(stepper, logits, self.logit_filter(opts), prefix, max_len)
         out = []
-        for i in range(w):
-            toks = seqs[i]
-            text = tok.decode([t for t in toks if t < tok.eot])
-            n = len(toks) + 1  # + EOT
+        for i, c in enumerate(found):
+            text = tok.decode([t for t in c.tokens if t < tok.eot])
             out.append(
                 WindowResult(
-                    tokens=toks,
-                    token_logprobs=seq_lps[i],
-                    avg_logprob=float(sums[i] / n),
+                    tokens=c.tokens,
+                    token_logprobs=c.token_logprobs,
+                    avg_logprob=float(c.avg_logprob()),
                     compression_ratio=compression_ratio(text),
                     no_speech_prob=float(no_speech[i]),
                     temperature=temperature,
                     language=language,
                     language_probs=lang_probs,
+                    finished=c.finished,
                 )
             )
         return out, language_info
-
-    def logit_filter(self, opts: DecodingOptions) -> LogitFilter:
-        rules = None
-        if not opts.without_timestamps:
-            max_initial = opts.max_initial_timestamp
-            rules = TimestampRules(self.tok, round(max_initial / 0.02) if max_initial is not None else None)
-        blank = [*self.tok.encode(" "), self.tok.eot] if opts.suppress_blank else []
-        return LogitFilter(self.suppress_list(opts), blank, rules)
-
-    def _step(self, state: _Batch, tokens: np.ndarray, reorder: np.ndarray) -> np.ndarray:
-        self.cancel()
-        logits, _, state.cache = self.model.step(tokens[:, None], reorder, state.cache, state.cross)
-        return logits
-
-    def _beam_search(
-        self, state: _Batch, logits: np.ndarray, filt: LogitFilter, opts: DecodingOptions, k: int, max_len: int
-    ):
-        """Beam search with per-window finished lists (OpenAI-style ranking by mean log-prob)."""
-        tok = self.tok
-        w = logits.shape[0]
-        need = max(1, round(k * opts.patience))
-        # Rows r = window * k + beam. Start: one live beam per window (others -inf).
-        seqs: list[list[int]] = [[] for _ in range(w * k)]
-        lps: list[list[float]] = [[] for _ in range(w * k)]
-        score = np.full(w * k, NEG_INF)
-        score[::k] = 0.0
-        cache_row = np.repeat(np.arange(w), k)  # which cache row each logical row reads
-        logits = logits[cache_row]
-        finished: list[list[tuple[float, list[int], list[float]]]] = [[] for _ in range(w)]
-        done = np.zeros(w, dtype=bool)
-        for _ in range(max_len):
-            lp = filt(logits, seqs)
-            cand = score[:, None] + lp  # [R, V]
-            new_seqs, new_lps, new_score, src = [], [], np.full(w * k, NEG_INF), np.zeros(w * k, dtype=np.int64)
-            # top k+1 per row, then top per window across its rows
-            top = np.argpartition(-cand, k, axis=-1)[:, : k + 1]
-            top_scores = np.take_along_axis(cand, top, axis=-1)
-            for wi in range(w):
-                rows = slice(wi * k, (wi + 1) * k)
-                if done[wi]:
-                    for j in range(wi * k, (wi + 1) * k):
-                        new_seqs.append(seqs[j])
-                        new_lps.append(lps[j])
-                        src[j] = j
-                    continue
-                flat_scores = top_scores[rows].ravel()
-                order = np.argsort(-flat_scores, kind="stable")
-                chosen = 0
-                for o in order:
-                    s = flat_scores[o]
-                    if not np.isfinite(s):
-                        break
-                    r = wi * k + o // (k + 1)
-                    t = int(top[r, o % (k + 1)])
-                    seq = seqs[r] + [t]
-                    tlp = lps[r] + [float(lp[r, t])]
-                    if t == tok.eot:
-                        if len(finished[wi]) < need:
-                            finished[wi].append((float(s), seqs[r], tlp))
-                        continue
-                    j = wi * k + chosen
-                    new_seqs.append(seq)
-                    new_lps.append(tlp)
-                    new_score[j] = s
-                    src[j] = r
-                    chosen += 1
-                    if chosen == k:
-                        break
-                for j in range(wi * k + chosen, (wi + 1) * k):  # fewer live candidates than beams
-                    new_seqs.append(seqs[wi * k])
-                    new_lps.append(lps[wi * k])
-                    src[j] = wi * k
-                if len(finished[wi]) >= need or chosen == 0:
-                    done[wi] = True
-            seqs, lps, score = new_seqs, new_lps, new_score
-            if done.all():
-                break
-            last = np.array([s[-1] if s else tok.eot for s in seqs], dtype=np.int64)
-            logits = self._step(state, last, cache_row[src])
-            cache_row = np.arange(w * k)
-        results, result_lps, sums = [], [], []
-        for wi in range(w):
-            pool = finished[wi]
-            if not pool:  # ran out of length: take the live beams
-                pool = [
-                    (float(score[j]), seqs[j], lps[j]) for j in range(wi * k, (wi + 1) * k) if np.isfinite(score[j])
-                ]
-            best = max(pool, key=lambda p: self._rank(p[0], len(p[1]) + 1, opts.length_penalty))
-            results.append(best[1])
-            result_lps.append(best[2][: len(best[1])])
-            sums.append(best[0])
-        return results, result_lps, sums
-
-    @staticmethod
-    def _rank(logprob: float, length: int, penalty: float | None) -> float:
-        if penalty is None:
-            return logprob / length
-        return logprob / (((5 + length) / 6) ** penalty)
-
-    def _sample(
-        self,
-        state: _Batch,
-        logits,
-        filt: LogitFilter,
-        opts: DecodingOptions,
-        temperature: float,
-        n: int,
-        max_len: int,
-        ids,
-    ):
-        """Temperature sampling, best_of candidates per window, best by mean log-prob."""
-        tok = self.tok
-        w = logits.shape[0]
-        rng = np.random.default_rng(opts.seed + 7919 * int(temperature * 100) + sum(ids))
-        rows = w * n
-        seqs: list[list[int]] = [[] for _ in range(rows)]
-        lps: list[list[float]] = [[] for _ in range(rows)]
-        sums = np.zeros(rows)
-        ended = np.zeros(rows, dtype=bool)
-        logits = logits[np.repeat(np.arange(w), n)]
-        reorder = np.repeat(np.arange(w), n)
-        for _ in range(max_len):
-            lp = filt(logits, seqs)
-            p = np.exp(log_softmax(lp / temperature))
-            p = np.nan_to_num(p)
-            cum = np.cumsum(p, axis=-1)
-            u = rng.random(rows)[:, None] * cum[:, -1:]
-            nxt = np.minimum((cum < u).sum(axis=-1), self.vocab - 1)
-            for r in range(rows):
-                if ended[r]:
-                    continue
-                t = int(nxt[r])
-                sums[r] += lp[r, t]
-                if t == tok.eot:
-                    ended[r] = True
-                else:
-                    seqs[r].append(t)
-                    lps[r].append(float(lp[r, t]))
-            if ended.all():
-                break
-            last = np.array([s[-1] if (s and not e) else tok.eot for s, e in zip(seqs, ended)], dtype=np.int64)
-            logits = self._step(state, last, reorder)
-            reorder = np.arange(rows)
-        results, result_lps, best_sums = [], [], []
-        for wi in range(w):
-            cands = range(wi * n, (wi + 1) * n)
-            best = max(cands, key=lambda r: self._rank(sums[r], len(seqs[r]) + 1, opts.length_penalty))
-            results.append(seqs[best])
-            result_lps.append(lps[best])
-            best_sums.append(float(sums[best]))
-        return results, result_lps, best_sums

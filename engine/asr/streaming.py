@@ -23,8 +23,10 @@ Why this shape (LocalAgreement-2 over a VAD-gated window):
     ``encoder_seconds``) instead of a full 30 s window (see engine/asr/trimmed.py); a
     hypothesis that loops (a known failure of Whisper on short inputs) is redone on 30 s.
 
-The model, tokenizer and decoding pieces are the file engine's (OnnxWhisper, Decoder's
-prompt and logit filters, DTW word alignment).
+This module is the thin recognizer: VAD windows, audio and events. Which words are final is
+the pure policy in engine/asr/local_agreement.py; each hypothesis is one greedy pass of the
+file engine's decoder (engine/asr/decoding.py, the confirmed words as its ``prefix``) and
+its word aligner (engine/asr/alignment.py).
 """
 
 from __future__ import annotations
@@ -32,15 +34,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.asr.alignment import AlignedWord, merge_punctuation, split_words, token_times
+from engine.asr.alignment import WordAligner
 from engine.asr.chinese import to_script
-from engine.asr.decoding import Decoder, DecodingOptions, compression_ratio, log_softmax
+from engine.asr.decoding import Decoder, DecodingOptions, WindowResult, is_repetitive, is_silence
 from engine.asr.features import N_FRAMES, SAMPLE_RATE, log_mel
-from engine.asr.runtime import OnnxWhisper, to_numpy
+from engine.asr.local_agreement import LocalAgreement, StreamWord, tail_text
+from engine.asr.runtime import OnnxWhisper
 from engine.asr.tokenizer import Tokenizer
 from engine.audio.vad import SileroVAD
 from engine.text import SENTENCE_END, ends_sentence, join_words
@@ -48,7 +51,6 @@ from engine.transcript import Segment, Word
 
 log = logging.getLogger("minutes.live")
 
-SAMPLES_PER_POSITION = 320
 REPEAT_TOKENS = 4  # a decoded run of this many tokens seen before in the window is a loop
 
 
@@ -73,19 +75,6 @@ class StreamingOptions:
     initial_prompt: str | None = None
     chinese: str = "simplified"
     max_tokens_per_second: float = 8.0  # more tokens than this per second of audio is a decoding loop
-
-
-@dataclass
-class StreamWord:
-    start: float  # absolute seconds
-    end: float
-    word: str  # with its leading space, as the tokenizer writes it
-    probability: float
-    tokens: list[int] = field(default_factory=list)
-
-    def key(self) -> str:
-        k = "".join(c for c in self.word.lower() if c.isalnum())
-        return k or self.word.strip()
 
 
 @dataclass
@@ -129,7 +118,18 @@ class StreamingRecognizer:
         self.tok = tokenizer
         self.opts = options or StreamingOptions()
         self.decoder = Decoder(model, tokenizer)
-        self.filter = self.decoder.logit_filter(DecodingOptions(without_timestamps=True))
+        self.aligner = WordAligner(model, tokenizer, self.opts.task)
+        self.decoding = DecodingOptions(
+            task=self.opts.task,
+            beam_size=1,
+            temperatures=(0.0,),
+            without_timestamps=True,
+            stop_on_repeat=REPEAT_TOKENS,
+        )
+        o = self.opts
+        self.policy = LocalAgreement(
+            o.lookahead_seconds, o.confirm_after_seconds, o.max_window_seconds, 5.0, o.trim_seconds
+        )
         self.vad = vad or SileroVAD(min_silence_ms=int(self.opts.pause_seconds * 1000), num_threads=1)
         self.vad_stream = self.vad.stream(max_speech_s=0.0)  # long speech is cut here, not by the VAD
         self.language = self.opts.language
@@ -219,7 +219,7 @@ class StreamingRecognizer:
     def _close_window(self, end: int) -> None:
         """Forget the window's audio; its confirmed text becomes the prompt."""
         log.debug("window closed at %.2f s", end / SAMPLE_RATE)
-        self.context = _tail_text(self.context + self._text_of(self.committed), self.opts.prompt_chars)
+        self.context = tail_text(self.context + self._text_of(self.committed), self.opts.prompt_chars)
         self.committed, self.tail = [], []
         self.window_start = None
         self._drop_before(end - SAMPLE_RATE // 2)
@@ -284,18 +284,8 @@ class StreamingRecognizer:
         hyp = self._read(end)
         events: list[TextEvent | SegmentEvent] = []
         if hyp.ok:
-            n = _agreement(self.tail, hyp.words)
-            limit = end / SAMPLE_RATE - self.opts.lookahead_seconds
-            while n and hyp.words[n - 1].end > limit:
-                n -= 1  # Whisper revises words near the end of the audio: wait for some right context
-            if self.opts.confirm_after_seconds > 0:
-                old = end / SAMPLE_RATE - self.opts.confirm_after_seconds
-                aged = n
-                while aged < len(hyp.words) and hyp.words[aged].end <= old:
-                    aged += 1
-                if aged > n:
-                    self.stats["aged"] += 1
-                    n = aged
+            n, aged = self.policy.confirmed(self.tail, hyp.words, end / SAMPLE_RATE)
+            self.stats["aged"] += aged
             events += self._confirm(hyp.words[:n], end)
             self.tail = hyp.words[n:]
         events.append(self._partial(end))
@@ -322,35 +312,20 @@ class StreamingRecognizer:
     def _bound_window(self, end: int) -> list[TextEvent | SegmentEvent]:
         """Keep the window short: drop audio before a confirmed sentence end, or force words."""
         assert self.window_start is not None
-        o = self.opts
         events: list[TextEvent | SegmentEvent] = []
         length = (end - self.window_start) / SAMPLE_RATE
-        if length > o.max_window_seconds:
-            # nothing agreed for a long time: confirm what ends more than 5 s before now
-            limit = end / SAMPLE_RATE - 5.0
-            n = 0
-            while n < len(self.tail) and self.tail[n].end <= limit:
-                n += 1
-            if n:
-                self.stats["forced"] += 1
-                events += self._confirm(self.tail[:n], end)
-                self.tail = self.tail[n:]
-        if length <= o.trim_seconds or not self.committed:
-            if length > o.max_window_seconds and not self.committed:
+        n = self.policy.forced(self.tail, end / SAMPLE_RATE, length)
+        if n:  # nothing agreed for a long time
+            self.stats["forced"] += 1
+            events += self._confirm(self.tail[:n], end)
+            self.tail = self.tail[n:]
+        if not self.committed:
+            if length > self.opts.max_window_seconds:
                 self._cut_window(int(end - 5.0 * SAMPLE_RATE), 0)  # no words at all: keep the last 5 s
             return events
-        cut_at = None
-        for i in range(len(self.committed) - 1, -1, -1):
-            if ends_sentence(self.committed[i].word):
-                cut_at = i
-                break
-        if cut_at is None and length > 1.5 * o.trim_seconds:
-            cut_at = len(self.committed) - 1
-        if cut_at is not None:
-            w = self.committed[cut_at]
-            following = (self.committed[cut_at + 1 :] + self.tail)[:1]
-            cut = w.end if not following else (w.end + max(w.end, following[0].start)) / 2
-            self._cut_window(int(round(cut * SAMPLE_RATE)), cut_at + 1)
+        cut = self.policy.cut_point(self.committed, self.tail, length)
+        if cut is not None:
+            self._cut_window(int(round(cut[0] * SAMPLE_RATE)), cut[1])
         return events
 
     def _cut_window(self, sample: int, keep_from: int) -> None:
@@ -358,7 +333,7 @@ class StreamingRecognizer:
         assert self.window_start is not None
         sample = min(max(sample, self.window_start), self.total)
         log.debug("window cut at %.2f s, %d words kept", sample / SAMPLE_RATE, len(self.committed[keep_from:]))
-        self.context = _tail_text(self.context + self._text_of(self.committed[:keep_from]), self.opts.prompt_chars)
+        self.context = tail_text(self.context + self._text_of(self.committed[:keep_from]), self.opts.prompt_chars)
         self.committed = self.committed[keep_from:]
         self.window_start = sample
         self._drop_before(sample)
@@ -449,83 +424,46 @@ class StreamingRecognizer:
         return hyp
 
     def _decode_frames(self, audio: np.ndarray, start: int, frames: int) -> _Hypothesis:
-        m, tok = self.model, self.tok
+        """One greedy reading of the window, continuing the confirmed words (the decoder's
+        prefix) with the text before the window as prompt."""
+        m = self.model
         cross = m.encode(log_mel(audio, m.n_mels, frames)[None])
         prefix = [t for w in self.committed for t in w.tokens]
-        prompt = self.decoder.prompt_tokens(DecodingOptions(initial_prompt=self.context or None))
-        head = [*prompt, tok.sot]
-        logits, _, cache = m.step(np.array([head]), np.arange(1), m.empty_cache(1), cross)
-        lp = log_softmax(logits)
-        no_speech = float(np.exp(lp[0, tok.no_speech])) if tok.no_speech is not None else 0.0
-        language = self._language(lp[0], audio.size / SAMPLE_RATE)
-        rest = [*tok.sot_sequence(language, self.opts.task)[1:], tok.no_timestamps, *prefix]
-        logits, _, cache = m.step(np.array([rest]), np.arange(1), cache, cross)
+        seconds = audio.size / SAMPLE_RATE
         done = self.committed[-1].end - start / SAMPLE_RATE if self.committed else 0.0
-        seconds_left = max(0.0, audio.size / SAMPLE_RATE - done)
-        budget = int(self.opts.max_tokens_per_second * seconds_left) + 8
-        budget = min(budget, m.n_text_ctx - len(head) - len(rest) - 1)
-        seq, out, lps = list(prefix), [], []
-        looped = True
-        for _ in range(max(0, budget)):
-            lp = self.filter(logits, [seq])
-            t = int(np.argmax(lp[0]))
-            if t == tok.eot:
-                looped = False
-                break
-            out.append(t)
-            lps.append(float(lp[0, t]))
-            seq.append(t)
-            if _repeats(seq, len(out)):
-                # Short inputs make Whisper start over once it has read everything: keep what came before
-                del out[-REPEAT_TOKENS:], lps[-REPEAT_TOKENS:]
-                looped = False
-                break
-            logits, _, cache = m.step(np.array([[t]]), np.arange(1), cache, cross)
-        avg = sum(lps) / (len(lps) + 1) if lps else 0.0
-        if no_speech > 0.6 and avg < -1.0:
-            return _Hypothesis([], ok=False)  # Whisper's no-speech rule
-        text = tok.decode(out)
-        words = self._align(cross, prefix, out, lps, start, audio.size, language) if out else []
-        ok = not looped and compression_ratio(text) <= 2.4
-        return _Hypothesis(words, ok)
+        budget = int(self.opts.max_tokens_per_second * max(0.0, seconds - done)) + 8
+        opts = replace(
+            self.decoding,
+            language=self.language,
+            initial_prompt=self.context or None,
+            prefix=tuple(prefix),
+            sample_len=budget,
+        )
+        res = self.decoder.decode(cross, opts)[0]
+        self._vote_language(res.language, seconds)
+        if is_silence(res, opts):
+            return _Hypothesis([], ok=False)
+        words = self._align(cross, prefix, res, start, audio.size) if res.tokens else []
+        return _Hypothesis(words, ok=res.finished and not is_repetitive(res, opts))
 
-    def _language(self, lp: np.ndarray, seconds: float) -> str:
-        if self.language is not None:
-            return self.language
-        ids = np.array(self.tok.language_ids)
-        best = self.tok.language_code(int(ids[int(np.argmax(lp[ids]))]))
-        if seconds >= 2.0:  # decide on real speech, then keep it for the session
-            self._language_votes.append(best)
-            if len(self._language_votes) >= 2:
-                self.language = max(set(self._language_votes), key=self._language_votes.count)
-        return best
+    def _vote_language(self, detected: str, seconds: float) -> None:
+        """Decide the language on real speech (two readings of 2 s or more), then keep it."""
+        if self.language is not None or seconds < 2.0:
+            return
+        self._language_votes.append(detected)
+        if len(self._language_votes) >= 2:
+            self.language = max(set(self._language_votes), key=self._language_votes.count)
 
-    def _align(
-        self, cross, prefix: list[int], new: list[int], lps: list[float], start: int, n_samples: int, language: str
-    ) -> list[StreamWord]:
-        """Absolute word times for the new tokens (DTW over the alignment heads, as for files)."""
-        m, tok = self.model, self.tok
-        head = [*tok.sot_sequence(language, self.opts.task), tok.no_timestamps]
-        text = prefix + new
-        rows = np.array([[*head, *text, tok.eot]], dtype=np.int64)
-        _, align, _ = m.step(rows, np.arange(1), m.empty_cache(1), cross)
-        weights = to_numpy(align)[0]
-        n_pos = min(weights.shape[-1], math.ceil(n_samples / SAMPLES_PER_POSITION))
-        bounds = token_times(weights, len(head) - 1, len(text), n_pos)
+    def _align(self, cross, prefix: list[int], res: WindowResult, start: int, n_samples: int) -> list[StreamWord]:
+        """Absolute word times for the new tokens; the confirmed words are the path's context."""
+        probs = [float(np.exp(lp)) for lp in res.token_logprobs]
+        texts = [prefix + res.tokens]
+        aligned = self.aligner.align(cross, texts, [probs], [n_samples], [res.language], [len(prefix)])[0]
         offset = start / SAMPLE_RATE
-        aligned: list[AlignedWord] = []
-        pos = len(prefix)
-        for word, ids in split_words(tok, new, language):
-            i = pos - len(prefix)
-            s = float(bounds[min(pos, len(bounds) - 1)])
-            e = float(bounds[min(pos + len(ids), len(bounds) - 1)])
-            p = float(np.exp(np.mean(lps[i : i + len(ids)]))) if ids else 0.0
-            aligned.append(AlignedWord(word, list(ids), s, max(e, s), p))
-            pos += len(ids)
         limit = n_samples / SAMPLE_RATE
         floor = self.committed[-1].end - offset if self.committed else 0.0
         out = []
-        for a in merge_punctuation(aligned):
+        for a in aligned:
             s = min(max(a.start, floor), limit)
             e = min(max(a.end, s), limit)
             out.append(StreamWord(offset + s, offset + e, a.word, a.probability, a.tokens))
@@ -535,32 +473,3 @@ class StreamingRecognizer:
 def _is_punctuation(text: str) -> bool:
     t = text.strip()
     return bool(t) and not text.startswith(" ") and not any(c.isalnum() for c in t)
-
-
-def _repeats(seq: list[int], new: int) -> bool:
-    """True when the last REPEAT_TOKENS tokens (all newly decoded) already occur earlier in ``seq``."""
-    n = REPEAT_TOKENS
-    if new < n or len(seq) < 2 * n:
-        return False
-    tail = seq[-n:]
-    first = tail[0]
-    return any(seq[i] == first and seq[i : i + n] == tail for i in range(len(seq) - n))
-
-
-def _agreement(previous: list[StreamWord], current: list[StreamWord]) -> int:
-    """LocalAgreement-2: how many leading words two successive hypotheses share."""
-    n = 0
-    for a, b in zip(previous, current):
-        if a.key() != b.key():
-            break
-        n += 1
-    return n
-
-
-def _tail_text(text: str, chars: int) -> str:
-    """The last ``chars`` characters of text, starting at a word boundary."""
-    if len(text) <= chars:
-        return text
-    cut = text[-chars:]
-    space = cut.find(" ")
-    return cut[space:] if 0 <= space < len(cut) - 1 else cut

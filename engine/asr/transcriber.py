@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.asr.alignment import align_words
+from engine.asr.alignment import WordAligner
 from engine.asr.decoding import Decoder, DecodingOptions, WindowResult, is_silence
 from engine.asr.features import SAMPLE_RATE, log_mel
-from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows, to_numpy
+from engine.asr.runtime import OnnxWhisper, concat_windows, select_windows
 from engine.asr.tokenizer import Tokenizer
 from engine.text import ends_sentence, join_words, no_space
 from engine.transcript import Segment, Word
-
-SAMPLES_PER_POSITION = 320  # 20 ms per encoder position
 
 
 @dataclass
@@ -67,6 +64,7 @@ class WindowTranscriber:
         self.model = model
         self.tok = tok
         self.decoder = Decoder(model, tok, cancel)
+        self.aligner = WordAligner(model, tok)
         self.encoder_batch = 8 if model.device == "cuda" else 1
 
     def transcribe_batch(
@@ -135,11 +133,7 @@ class WindowTranscriber:
         if not tokens or len(tokens) > limit:
             return words  # too long to align in one pass: keep the times the readings gave
         cross = self._encode([window])
-        prefix = [*tok.sot_sequence(language), tok.no_timestamps]
-        rows = np.array([[*prefix, *tokens, tok.eot]], dtype=np.int64)
-        _, align, _ = self.model.step(rows, np.arange(1), self.model.empty_cache(1), cross)
-        n_pos = min(self.model.n_audio_ctx, math.ceil(len(window.audio) / SAMPLES_PER_POSITION))
-        aligned = align_words(tok, tokens, [1.0] * len(tokens), to_numpy(align)[0], len(prefix) - 1, n_pos, language)
+        aligned = self.aligner.align(cross, [tokens], [[1.0] * len(tokens)], [len(window.audio)], [language])[0]
         if [_key(a.word) for a in aligned] != [_key(w.word) for w in words]:
             return words  # the text split into other words: keep the readings' times
         out = [
@@ -246,25 +240,16 @@ class WindowTranscriber:
         return no_text or is_silence(r, opts)
 
     def _align(self, windows, results, cross, ids) -> dict[int, list[Word]]:
-        tok = self.tok
-        sot = tok.sot_sequence(results[0].language)
-        prefix = [*sot, tok.no_timestamps]
-        texts = [[t for t in r.tokens if t < tok.eot] for r in results]
-        longest = max(len(t) for t in texts)
-        rows = np.full((len(texts), len(prefix) + longest + 1), tok.eot, dtype=np.int64)
-        for i, t in enumerate(texts):
-            rows[i, : len(prefix) + len(t)] = prefix + t
-        n = len(texts)
-        _, align, _ = self.model.step(rows, np.arange(n), self.model.empty_cache(n), cross)
-        align = to_numpy(align)
+        eot = self.tok.eot
+        texts = [[t for t in r.tokens if t < eot] for r in results]
+        probs = [[float(np.exp(lp)) for t, lp in zip(r.tokens, r.token_logprobs) if t < eot] for r in results]
+        languages = [r.language for r in results]
+        aligned = self.aligner.align(cross, texts, probs, [len(w.audio) for w in windows], languages)
         out: dict[int, list[Word]] = {}
-        for j, (w, r, text) in enumerate(zip(windows, results, texts)):
-            probs = [float(np.exp(lp)) for t, lp in zip(r.tokens, r.token_logprobs) if t < tok.eot]
-            n_pos = min(self.model.n_audio_ctx, math.ceil(len(w.audio) / SAMPLES_PER_POSITION))
-            aligned = align_words(tok, text, probs, align[j], len(prefix) - 1, n_pos, r.language)
+        for j, (w, found) in enumerate(zip(windows, aligned)):
             words = [
                 Word(start=w.start + a.start, end=w.start + a.end, word=a.word, probability=a.probability)
-                for a in aligned
+                for a in found
             ]
             out[ids[j]] = fit_words_to_speech(words, w.speech)
         return out
