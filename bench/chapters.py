@@ -1,4 +1,4 @@
-"""Chapter benchmark: Pk and WindowDiff of engine/chapters.py against known topic boundaries.
+"""Chapter benchmark: Pk and WindowDiff of engine/chapters/ against known topic boundaries.
 
 The set (bench/data/chapters/) is built from meeting scripts written as agendas
 (``scripts/*.txt``: ``== topic`` lines split the topics, ``X: text`` lines are speaker turns).
@@ -226,11 +226,11 @@ def agenda_title(ref: dict, i: int) -> str:
     return [item.strip() for item in ref["agenda"].split(";")][i]
 
 
-def evaluate(zh_tokens: str | None = None, verbose: bool = True) -> dict[str, dict[str, float]]:
+def evaluate(zh_tokens: str = "jieba", verbose: bool = True) -> dict[str, dict[str, float]]:
+    """Scores of every stored meeting, with and without its agenda; ``zh_tokens``: how Chinese
+    is cut into words (engine.chapters' ``zh_tokenizer``: ``"jieba"`` or ``"bigram"``)."""
     from engine import chapters
 
-    if zh_tokens:
-        chapters.ZH_TOKENIZER = zh_tokens
     rows: dict[str, dict[str, float]] = {}
     for ref_path in sorted(DATA.glob("*.ref.json")):
         name = ref_path.name[: -len(".ref.json")]
@@ -239,7 +239,7 @@ def evaluate(zh_tokens: str | None = None, verbose: bool = True) -> dict[str, di
         starts = [t["start"] for t in ref["topics"]]
         row: dict[str, float] = {"topics": len(starts)}
         for mode, kw in (("keywords", ref["agenda"]), ("auto", None)):
-            found = chapters.find_chapters(tr.segments, tr.language, keywords=kw)
+            found = chapters.find_chapters(tr.segments, tr.language, keywords=kw, zh_tokenizer=zh_tokens)
             p, w = score(tr, starts, [c.start for c in found])
             row[f"{mode}_pk"], row[f"{mode}_wd"], row[f"{mode}_n"] = p, w, len(found)
             if kw:

@@ -43,7 +43,7 @@ class TranscribeOptions:
     min_speakers: int = 1
     max_speakers: int = 8
     recognize_voices: bool = True  # name speakers whose voice matches an enrolled profile
-    chapters: bool = True  # find chapters (engine/chapters.py)
+    chapters: bool = True  # find chapters (engine/chapters/)
     keywords: str | list[str] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     # Timestamp tokens let Whisper end a window early when its last words are cut; batched

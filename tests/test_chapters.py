@@ -93,6 +93,19 @@ def test_agenda_forms() -> None:
     assert tokenize("hiring hires HIRE") == [("hir", "hiring"), ("hir", "hires"), ("hir", "hire")]
 
 
+def test_chinese_tokenizer_is_chosen_per_call() -> None:
+    """jieba words by default, character bigrams when asked; no module state carries over."""
+    assert tokenize("垃圾分类", zh_tokenizer="bigram") == [("垃圾", "垃圾"), ("圾分", "圾分"), ("分类", "分类")]
+    assert "圾分" not in [t for t, _ in tokenize("垃圾分类")]
+    tr, _ = load("zh_neighbourhood")
+    words = find_chapters(tr.segments, "zh", None, tr.audio.duration)
+    bigram = find_chapters(tr.segments, "zh", None, tr.audio.duration, zh_tokenizer="bigram")
+    assert [c.keywords for c in bigram] != [c.keywords for c in words]
+    assert find_chapters(tr.segments, "zh", None, tr.audio.duration) == words
+    with pytest.raises(ValueError, match="bigram"):
+        ChapterTracker("zh", zh_tokenizer="bigrams")
+
+
 @pytest.mark.parametrize("name, agenda", [("en_sprint_retro", False), ("en_product_weekly", True)])
 def test_live_chapters_settle_as_the_meeting_goes_on(name: str, agenda: bool) -> None:
     tr, ref = load(name)
