@@ -63,7 +63,7 @@ class TranscribeOptions:
 
 
 @dataclass
-class Progress:
+class TranscribeProgress:
     """What a progress bar or the editor needs: where we are and the text found so far."""
 
     stage: str  # "model" | "transcribe" | "speakers" | "done"
@@ -72,7 +72,7 @@ class Progress:
     new_segments: list[Segment] = field(default_factory=list)
 
 
-ProgressCallback = Callable[[Progress], None]
+ProgressCallback = Callable[[TranscribeProgress], None]
 
 
 def transcribe_file(
@@ -108,7 +108,7 @@ def transcribe_file(
     segments: list[Segment] = []
     language = opts.language
     if progress:
-        progress(Progress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
+        progress(TranscribeProgress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
     pending: list[WindowAudio] = []  # early-stopped stretches to read again
     reached = 0.0
     for batch in _batches(source, opts.batch_size, pending):
@@ -128,7 +128,7 @@ def transcribe_file(
             # a batch of re-read stretches only may end earlier than the last one: never go back
             reached = max(reached, batch[-1].start + batch[-1].duration)
             ticker.reported = min(1.0, reached / duration) if duration else 1.0
-            progress(Progress("transcribe", ticker.reported, "", found))
+            progress(TranscribeProgress("transcribe", ticker.reported, "", found))
     segments.sort(key=lambda s: s.start)
     transcript = Transcript(
         audio=AudioInfo(path=str(path), duration=round(duration, 3), sample_rate=16000),
@@ -145,7 +145,7 @@ def transcribe_file(
 
         chapters = find_chapters(segments, language, opts.keywords, duration)
     if progress:
-        progress(Progress("done", 1.0, "Done"))
+        progress(TranscribeProgress("done", 1.0, "Done"))
     transcript.chapters = chapters
     return transcript
 
@@ -171,9 +171,9 @@ def _add_speakers(
     except ModelError as e:
         log.warning("Speakers skipped: %s", e)
         if progress:
-            progress(Progress("speakers", 1.0, f"Speakers skipped: {e}"))
+            progress(TranscribeProgress("speakers", 1.0, f"Speakers skipped: {e}"))
         return
-    report = (lambda f: progress(Progress("speakers", f, "Finding speakers"))) if progress else None
+    report = (lambda f: progress(TranscribeProgress("speakers", f, "Finding speakers"))) if progress else None
     duration = transcript.audio.duration
 
     def blocks():  # the first pass (voice features, speech regions) is the first 30% of the stage
@@ -230,7 +230,7 @@ class _Ticker:
         fraction = min(1.0, done / self.duration)
         if fraction > self.reported:
             self.reported = fraction
-            self.progress(Progress("transcribe", fraction))
+            self.progress(TranscribeProgress("transcribe", fraction))
 
 
 def _batches(source, size: int, pending: list[WindowAudio]) -> Iterator[list[WindowAudio]]:

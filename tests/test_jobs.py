@@ -184,7 +184,7 @@ def test_model_prepared_in_a_process_of_its_own_can_be_cancelled(recognizer, tmp
     and a cancel ends it at the next step with nothing half-made left."""
     import threading
 
-    from engine.asr.export import export_dir, is_exported
+    from engine.asr.onnx_export import export_dir, is_exported
     from engine.errors import Cancelled
     from engine.models import store
     from engine.recognizer import needs_preparation, prepare_apart

@@ -283,7 +283,7 @@ def test_blas_limit_is_scoped_and_counted():
 def test_quantizer_quieting_touches_nothing_else(caplog):
     import threading
 
-    from engine.asr.export import _quiet_quantizer
+    from engine.asr.onnx_export import _quiet_quantizer
 
     root = logging.getLogger()
     level, handlers, filters = root.level, list(root.handlers), list(root.filters)
@@ -296,7 +296,7 @@ def test_quantizer_quieting_touches_nothing_else(caplog):
         assert root.level == level
         root.handle(record(quant))  # the quantizer's advice: dropped
         root.handle(record(quant, logging.ERROR))  # its errors: kept
-        root.handle(record("/x/engine/asr/export.py"))  # anyone else's: kept
+        root.handle(record("/x/engine/asr/onnx_export.py"))  # anyone else's: kept
         other = threading.Thread(target=lambda: root.handle(record(quant)))
         other.start()  # another thread's record from the same file: kept
         other.join()

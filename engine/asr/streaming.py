@@ -20,7 +20,7 @@ Why this shape (LocalAgreement-2 over a VAD-gated window):
     last hypothesis was computed, so when compute is slower than real time the chunks get
     longer and partials rarer, and a pause lets it catch up (one decode per utterance).
   * The encoder reads the audio present plus ``encoder_pad_seconds`` of silence (at least
-    ``encoder_seconds``) instead of a full 30 s window (see engine/asr/trimmed.py); a
+    ``encoder_seconds``) instead of a full 30 s window (see engine/asr/variable_length.py); a
     hypothesis that loops (a known failure of Whisper on short inputs) is redone on 30 s.
 
 This module is the thin recognizer: VAD windows, audio and events. Which words are final is

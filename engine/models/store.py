@@ -32,7 +32,7 @@ EXPORT_MANIFEST = "minutes-model.json"
 
 # (stage description, fraction 0..1); it may raise engine.errors.Cancelled to stop the preparation
 # of a model between two steps (nothing half-made is kept).
-Progress = Callable[[str, float], None]
+ModelProgress = Callable[[str, float], None]
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _read_config(folder: Path) -> dict:
         raise ModelError(f"'{cfg}' is not valid JSON: {e}.") from e
 
 
-def packaged_model(progress: Progress | None = None) -> ModelSource:
+def packaged_model(progress: ModelProgress | None = None) -> ModelSource:
     """Reassemble the packaged model.bin into the data dir on first use (verifying its size)."""
     part1, part2 = (_package_data(m) for m in PACKAGE_PARTS)
     pieces = [part1 / "model.bin.part1", part2 / "model.bin.part2"]
@@ -203,7 +203,7 @@ def hub_download(repo_id: str, timeout: float = 5.0) -> Path:
     return Path(local)
 
 
-def resolve(spec: str | os.PathLike | None = None, progress: Progress | None = None) -> ModelSource:
+def resolve(spec: str | os.PathLike | None = None, progress: ModelProgress | None = None) -> ModelSource:
     """Turn what the user typed (--model) into a ModelSource."""
     if spec is None or str(spec) in ("", "base", PACKAGED_NAME):
         return packaged_model(progress)

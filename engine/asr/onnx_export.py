@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from engine.errors import ModelError
-from engine.models.store import EXPORT_MANIFEST, ModelSource, Progress, data_dir
+from engine.models.store import EXPORT_MANIFEST, ModelProgress, ModelSource, data_dir
 
 PRECISIONS = ("fp32", "fp16", "int8")
 OPSET = 17
@@ -39,7 +39,7 @@ def is_exported(folder: Path, precision: str) -> bool:
     return (folder / EXPORT_MANIFEST).exists() and (d / "encoder.onnx").exists() and (d / "decoder.onnx").exists()
 
 
-def ensure_exported(source: ModelSource, precision: str, progress: Progress | None = None) -> Path:
+def ensure_exported(source: ModelSource, precision: str, progress: ModelProgress | None = None) -> Path:
     """Return the folder holding ``<precision>/{encoder,decoder}.onnx``, exporting on first use."""
     if precision not in PRECISIONS:
         raise ModelError(f"Unknown precision '{precision}': choose fp32, fp16 or int8.")
@@ -62,7 +62,7 @@ def ensure_exported(source: ModelSource, precision: str, progress: Progress | No
     return folder
 
 
-def _report(progress: Progress | None, stage: str, frac: float) -> None:
+def _report(progress: ModelProgress | None, stage: str, frac: float) -> None:
     if progress:
         progress(stage, frac)
 
@@ -91,7 +91,7 @@ def _write_manifest(folder: Path, source: ModelSource, model) -> None:
     shutil.copyfile(source.tokenizer, folder / "tokenizer.json")
 
 
-def export_onnx(model, out: Path, fp16: bool = False, progress: Progress | None = None) -> None:
+def export_onnx(model, out: Path, fp16: bool = False, progress: ModelProgress | None = None) -> None:
     """Write encoder.onnx and decoder.onnx for a torch Whisper into ``out``."""
     import torch
 
@@ -156,7 +156,7 @@ def export_onnx(model, out: Path, fp16: bool = False, progress: Progress | None 
         )
 
 
-def _export(source: ModelSource, folder: Path, precision: str, progress: Progress | None) -> None:
+def _export(source: ModelSource, folder: Path, precision: str, progress: ModelProgress | None) -> None:
     _report(progress, "Loading weights", 0.0)
     model = _load_torch_model(source)
     folder.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,7 @@ def _export(source: ModelSource, folder: Path, precision: str, progress: Progres
     _report(progress, "Model ready", 1.0)
 
 
-def _quantize(folder: Path, progress: Progress | None) -> None:
+def _quantize(folder: Path, progress: ModelProgress | None) -> None:
     """Dynamic INT8 (weights int8, activations quantized on the fly): the CPU default."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

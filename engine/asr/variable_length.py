@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from engine.errors import ModelError
-from engine.models.store import EXPORT_MANIFEST, Progress
+from engine.models.store import EXPORT_MANIFEST, ModelProgress
 
 log = logging.getLogger("minutes.asr")
 
@@ -36,22 +36,22 @@ POSITIONS_AXIS = "positions"
 _POSITIONAL = "model.encoder.positional_embedding"
 
 
-def trimmed_dir(folder: Path) -> Path:
+def variable_length_dir(folder: Path) -> Path:
     """Where the variable-length copy of an export folder lives."""
     return folder.parent / f"{folder.name}-trimmed"
 
 
-def is_trimmed(folder: Path, precision: str) -> bool:
+def is_variable_length(folder: Path, precision: str) -> bool:
     d = folder / precision
     return (folder / EXPORT_MANIFEST).exists() and (d / "encoder.onnx").exists() and (d / "decoder.onnx").exists()
 
 
-def ensure_trimmed(folder: Path, precision: str, progress: Progress | None = None) -> Path:
+def ensure_variable_length(folder: Path, precision: str, progress: ModelProgress | None = None) -> Path:
     """The folder of a variable-length copy of ``folder``'s ``precision`` export (made on first use).
 
     ``progress(stage, fraction)`` hears of each step while the copy is made (a few seconds)."""
-    out = trimmed_dir(folder)
-    if is_trimmed(out, precision):
+    out = variable_length_dir(folder)
+    if is_variable_length(out, precision):
         return out
     src = folder / precision
     if not ((src / "encoder.onnx").exists() and (src / "decoder.onnx").exists()):
