@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.live_cmd import add_parser as add_live_parser
 
     add_live_parser(sub)
+    from app.cli_data import add_parser as add_data_parser
+
+    add_data_parser(sub)
     return p
 
 
@@ -243,6 +246,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from app.cli_voices import voices_command
 
         return voices_command(args)
+    if args.command == "data":
+        from app.cli_data import data_command
+
+        return data_command(args)
     parser.print_help()
     return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 

@@ -1,7 +1,8 @@
 """What every `minutes` command shares: exit statuses, one-line messages, format and folder checks.
 
-The commands (app/cli.py's transcribe, app/export_cmd.py, app/live_cmd.py, app/cli_voices.py)
-import from here and never from each other; app/cli.py, the entry point, imports the commands.
+The commands (app/cli.py's transcribe, app/export_cmd.py, app/live_cmd.py, app/cli_voices.py,
+app/cli_data.py) import from here and never from each other; app/cli.py, the entry point,
+imports the commands.
 """
 
 from __future__ import annotations

@@ -1,24 +1,23 @@
-"""Text normalisation, WER/CER and benchmark-data helpers (main venv: needs jiwer, whisper-normalizer).
+"""Benchmark-data helpers, and the engine's scoring (engine/scoring.py) under the names benches use.
 
-jiwer, whisper_normalizer and opencc are imported on first use, so that `bench.asr --worker` processes
+Normalisation and WER/CER live in engine/scoring.py (fine-tuning's evaluation reports them too):
+English through Whisper's English normaliser, Mandarin character by character after dropping
+punctuation, symbols and spaces (optionally after OpenCC t2s on hypotheses, here). jiwer,
+whisper_normalizer and opencc are imported on first use, so that `bench.asr --worker` processes
 (whose peak RSS is measured) only load the data helpers.
-
-English is normalised with Whisper's English normaliser before WER; Mandarin is compared character by
-character after dropping punctuation, symbols and spaces (optionally after OpenCC t2s on hypotheses).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from engine.scoring import cer, normalize_en, normalize_zh, wer  # noqa: F401 - the benches' names
+
 LONG_WAV = "longform/en_asr_concat.wav"
 LONG_REF = "longform/en_asr_concat.txt"
-_BRACKETS = re.compile(r"[()\[\]]")
 
 
 def data_dir() -> Path:
@@ -54,49 +53,6 @@ def read_longform(root: Path | None = None) -> tuple[Path, str]:
     """The 332 s English concatenation and its full reference text."""
     base = root or data_dir()
     return (base / LONG_WAV).resolve(), (base / LONG_REF).read_text(encoding="utf-8").strip()
-
-
-@lru_cache(maxsize=1)
-def _english_normalizer() -> Callable[[str], str]:
-    from whisper_normalizer.english import EnglishTextNormalizer
-
-    return EnglishTextNormalizer()
-
-
-def normalize_en(text: str) -> str:
-    """Whisper's English normaliser (lower case, spelled-out numbers, British spellings, no punctuation)."""
-    return _english_normalizer()(text)
-
-
-def wer(refs: Sequence[str], hyps: Sequence[str], keep_ref_brackets: bool = False) -> float:
-    """Corpus-level word error rate (0..1+) over normalised English pairs: total edits / reference words.
-
-    Whisper's normaliser deletes text in (...) and [...]. One asr_en reference (LJ001-0024, also in the
-    longform reference) has spoken words in parentheses, so by default they count as insertions; that
-    matches the published anchor. `keep_ref_brackets=True` keeps their words in the references.
-    """
-    if len(refs) != len(hyps):
-        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
-    if keep_ref_brackets:
-        refs = [_BRACKETS.sub(" ", r) for r in refs]
-    import jiwer
-
-    return float(jiwer.wer([normalize_en(r) for r in refs], [normalize_en(h) for h in hyps]))
-
-
-def normalize_zh(text: str) -> str:
-    """Keep letters and digits only (drop punctuation, symbols, spaces, marks); Latin letters lower-cased."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").lower()
-
-
-def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Corpus-level character error rate over `normalize_zh` text: total edits / reference characters."""
-    if len(refs) != len(hyps):
-        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
-    import jiwer
-
-    return float(jiwer.cer([normalize_zh(r) for r in refs], [normalize_zh(h) for h in hyps]))
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Atomic file writes with errors a user can act on: the bottom of the house.
+"""Atomic file writes (and reads) with errors a user can act on: the bottom of the house.
 
 A temp file beside the target, fsync, then a rename: readers and a crash see either the old
 file or the complete new one, never a mix. Transcript exports, the record of written files,
@@ -35,6 +35,19 @@ def _reason(exc: OSError) -> str:
     if sys.platform == "win32" and exc.errno == errno.EACCES:
         reason += " (is the file open in another program?)"
     return reason
+
+
+def read_bytes(path: str | os.PathLike[str], what: str, error: type[MinutesError] = MinutesError) -> bytes:
+    """The bytes of a file the user named, or ``error`` with one line saying why not (no such file,
+    a folder instead of ``what``, unreadable): the read-side twin of ``write_bytes_atomic``."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"Cannot read '{path}': no such file.") from None
+    except IsADirectoryError:
+        raise error(f"Cannot read '{path}': it is a folder, not {what}.") from None
+    except OSError as e:
+        raise error(f"Cannot read '{path}': {e.strerror or e}.") from None
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -15,10 +15,10 @@ ENGINE = Path(__file__).resolve().parents[1] / "engine"
 
 # bottom first; a package may import from its own layer (without a circle) or any below
 LAYERS = [
-    {"errors", "paths", "atomic", "text", "transcript", "speaker_colors"},
+    {"errors", "paths", "atomic", "text", "transcript", "speaker_colors", "scoring"},
     {"audio", "models"},
     {"asr", "speakers", "chapters", "export", "library"},
-    {"file_job", "recognizer"},
+    {"file_job", "recognizer", "training"},
     {"jobs", "live", "live_session"},
     {"live_worker"},
 ]

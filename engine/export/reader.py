@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import read_bytes
 from engine.errors import MinutesError
 from engine.transcript import SCHEMA_VERSION, Transcript
 
@@ -72,14 +73,7 @@ def _check(d: Any) -> str | None:
 def read_transcript(path: str | os.PathLike[str]) -> Transcript:
     """The transcript in ``path``; TranscriptError (one line) when it is missing, cut short or not ours."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise TranscriptError(f"Cannot read '{path}': no such file.") from None
-    except IsADirectoryError:
-        raise TranscriptError(f"Cannot read '{path}': it is a folder, not a transcript file.") from None
-    except OSError as e:
-        raise TranscriptError(f"Cannot read '{path}': {e.strerror or e}.") from None
+    raw = read_bytes(path, "a transcript file", TranscriptError)
     if not raw.strip():
         raise TranscriptError(f"'{path}' is empty: expected a Minutes transcript (JSON).")
     try:

@@ -68,6 +68,13 @@ def _package_data(module: str) -> Path:
     return Path(str(resources.files(module) / "data"))
 
 
+def packaged_tokenizer() -> Path:
+    """The packaged model's tokenizer.json, read in place: counting tokens (a training manifest's
+    check) needs no 145 MB model.bin reassembled. Load it with engine.asr.tokenizer.Tokenizer,
+    which repairs its missing merge."""
+    return _package_data(PACKAGE_PARTS[0]) / "tokenizer.json"
+
+
 def _copy_tokenizer(src: Path, dst: Path) -> None:
     data = json.loads(src.read_text(encoding="utf-8"))
     fix_missing_merge(data)
