@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from app.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, OVERWRITE_HINT, fail, output_dir, parse_formats, say
+from app.common import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_OK, OVERWRITE_HINT, fail, formats_or_fail, output_dir, say
 from engine.errors import Cancelled, MinutesError
 
 
@@ -103,17 +103,18 @@ def _show_progress(bar: _Bar, p, label: str, duration: float) -> None:
         bar.update(f"{label}: speakers", p.fraction, note=p.message if "skipped" in p.message else "")
 
 
+ASR_FLAGS = ("language", "task", "beam_size", "batch_size", "initial_prompt", "hotwords", "chinese")
+
+
 def transcribe_command(args: argparse.Namespace) -> int:
     from engine.audio.decode import probe
     from engine.export.naming import output_names
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
     from engine.jobs import FileJob, JobProgress, run_file_job
     from engine.recognizer import Recognizer
 
-    try:
-        formats = parse_formats(args.formats)
-    except MinutesError as e:
-        fail(str(e))
+    formats = formats_or_fail(args.formats)
+    if formats is None:
         return EXIT_BAD_INPUT
     if not args.no_diarize:
         from engine.speakers.diarize import DiarizationOptions
@@ -168,22 +169,19 @@ def transcribe_command(args: argparse.Namespace) -> int:
     print(f"minutes: model {engine.model_name} ({engine.precision}) on {engine.device.upper()}", file=sys.stderr)
 
     options = TranscribeOptions(
-        language=args.language,
-        task=args.task,
-        beam_size=args.beam_size,
-        batch_size=args.batch_size,
-        word_timestamps=not args.no_word_timestamps,
-        vad=not args.no_vad,
-        initial_prompt=args.initial_prompt,
-        hotwords=args.hotwords,
-        chinese=args.chinese,
-        chapters=not args.no_chapters,
-        keywords=args.keywords,
-        diarize=not args.no_diarize,
-        num_speakers=args.speakers,
-        min_speakers=args.min_speakers,
-        max_speakers=args.max_speakers,
-        recognize_voices=not args.no_voice_names,
+        asr=AsrOptions(
+            **{k: getattr(args, k) for k in ASR_FLAGS},  # flags named as the options
+            word_timestamps=not args.no_word_timestamps,
+            vad=not args.no_vad,
+        ),
+        speakers=SpeakerOptions(
+            enabled=not args.no_diarize,
+            num_speakers=args.speakers,
+            min_speakers=args.min_speakers,
+            max_speakers=args.max_speakers,
+            recognize_voices=not args.no_voice_names,
+        ),
+        chapters=ChapterOptions(enabled=not args.no_chapters, keywords=args.keywords),
     )
     for i, ((path, duration), folder, name) in enumerate(zip(inputs, folders, names)):
         label = path.name if len(path.name) <= 30 else path.name[:27] + "..."

@@ -29,6 +29,15 @@ def say(message: str) -> None:
     print(f"minutes: {message}", file=sys.stderr)
 
 
+def formats_or_fail(text: str) -> list[str] | None:
+    """The ``-f`` formats, or None after telling the user which are unknown (exit 2 follows)."""
+    try:
+        return parse_formats(text)
+    except MinutesError as e:
+        fail(str(e))
+        return None
+
+
 def parse_formats(text: str) -> list[str]:
     """Formats from ``"docx, srt"``; MinutesError names the unknown ones."""
     from engine.export import FORMATS

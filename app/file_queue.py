@@ -163,16 +163,14 @@ class FileQueue(QObject):
         )
 
     def _job(self, row: JobRow) -> FileJob:
-        from engine.file_job import TranscribeOptions
+        from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
         from engine.jobs import FileJob
 
         o, p = row.options, self.app.prefs
         options = TranscribeOptions(
-            language=o.language or None,
-            num_speakers=o.speakers or None,
-            keywords=o.agenda or None,
-            hotwords=o.hotwords or None,
-            chinese=p.chinese,
+            asr=AsrOptions(language=o.language or None, hotwords=o.hotwords or None, chinese=p.chinese),
+            speakers=SpeakerOptions(num_speakers=o.speakers or None),
+            chapters=ChapterOptions(keywords=o.agenda or None),
         )
         formats = tuple(p.formats()) if self.auto_export else ()
         return FileJob(

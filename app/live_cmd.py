@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.common import EXIT_BAD_INPUT, EXIT_OK, fail, parse_formats
+from app.common import EXIT_BAD_INPUT, EXIT_OK, fail, formats_or_fail
 from engine.errors import MinutesError
 
 
@@ -143,7 +143,7 @@ def _write(transcript, formats: list[str], folder: Path, stem: str) -> list[Path
 
 def _recover(args: argparse.Namespace, formats: list[str]) -> int:
     from engine.audio.recorder import SessionInfo, unfinished_sessions
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, TranscribeOptions
     from engine.live_session import LiveSession
 
     if args.recover == "all":
@@ -158,7 +158,9 @@ def _recover(args: argparse.Namespace, formats: list[str]) -> int:
     status = EXIT_OK
     for s in sessions:
         try:
-            transcript = LiveSession.recover(s.folder, engine, TranscribeOptions(language=args.language))
+            transcript = LiveSession.recover(
+                s.folder, engine, TranscribeOptions(asr=AsrOptions(language=args.language))
+            )
             out = Path(args.out) if args.out else s.folder
             written = _write(transcript, formats, out, s.folder.name)
         except MinutesError as e:
@@ -179,10 +181,8 @@ def live_command(args: argparse.Namespace) -> int:
     from engine.live import EventLog, LiveOptions
     from engine.live_session import LiveSession
 
-    try:
-        formats = parse_formats(args.formats)
-    except MinutesError as e:
-        fail(str(e))
+    formats = formats_or_fail(args.formats)
+    if formats is None:
         return EXIT_BAD_INPUT
     if args.recover:
         return _recover(args, formats)

@@ -50,10 +50,11 @@ class LiveController(QObject):
         self._open: dict[int, str] = {}  # confirmed text of open segments
         self._events = WorkerEvents(self)
         self._events.arrived.connect(self._on_event)
-        self.view.start_requested.connect(self.start)
-        self.view.pause_requested.connect(self.pause)
-        self.view.resume_requested.connect(self.resume)
-        self.view.stop_requested.connect(self.stop)
+        v = self.view
+        for signal, slot in ((v.start_requested, self.start), (v.pause_requested, self.pause)):
+            signal.connect(slot)
+        for signal, slot in ((v.resume_requested, self.resume), (v.stop_requested, self.stop)):
+            signal.connect(slot)
         app.window.view_changed.connect(self._on_view_changed)
 
     # -- the child -------------------------------------------------------------------------------

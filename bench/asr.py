@@ -58,7 +58,7 @@ def run_ours(
     import resource
     import time
 
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, TranscribeOptions
 
     key = (precision, threads)
     if key not in _ENGINES:  # one model per worker process, loaded before the clock starts
@@ -66,7 +66,7 @@ def run_ours(
 
         _ENGINES[key] = Recognizer(device="cpu", precision=precision, threads=threads)
     engine = _ENGINES[key]
-    opts = TranscribeOptions(language=language, beam_size=beam_size, batch_size=batch_size)
+    opts = TranscribeOptions(asr=AsrOptions(language=language, beam_size=beam_size, batch_size=batch_size))
     hyps: dict[str, str] = {}
     t0 = time.perf_counter()
     for f in files:

@@ -87,7 +87,7 @@ def build_spoken(script: Script, transcriber) -> tuple[Transcript, list[float]]:
     """Speak the script, transcribe it; (transcript, start time of each topic)."""
     import soundfile as sf
 
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, TranscribeOptions
 
     sr = 16000
     gap = np.zeros(int(GAP * sr), np.float32)
@@ -104,9 +104,7 @@ def build_spoken(script: Script, transcriber) -> tuple[Transcript, list[float]]:
                 t += len(audio) + len(gap)
         wav = folder / f"{script.name}.wav"
         sf.write(wav, np.concatenate(parts), sr, subtype="PCM_16")
-        opts = TranscribeOptions(language=script.language)
-        if hasattr(opts, "chapters"):
-            opts.chapters = False
+        opts = TranscribeOptions(asr=AsrOptions(language=script.language), chapters=ChapterOptions(enabled=False))
         tr = transcriber.transcribe(wav, opts)
     tr.audio.path = f"{script.name}.wav"
     tr.chapters = []

@@ -77,12 +77,19 @@ def summary(values: list[float]) -> dict:
 def file_transcript(wav: Path, threads: int, cache: Path) -> dict:
     if cache.exists():
         return json.loads(cache.read_text())
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
     from engine.recognizer import Recognizer
 
     t = Recognizer(device="cpu", precision="int8", threads=threads)
     t0 = time.perf_counter()
-    tr = t.transcribe(wav, TranscribeOptions(language="en", diarize=False, chapters=False))
+    tr = t.transcribe(
+        wav,
+        TranscribeOptions(
+            asr=AsrOptions(language="en"),
+            speakers=SpeakerOptions(enabled=False),
+            chapters=ChapterOptions(enabled=False),
+        ),
+    )
     words = [(w.start, w.end, w.word) for s in tr.segments for w in s.words]
     out = {"text": tr.text, "words": words, "duration": tr.audio.duration, "wall": time.perf_counter() - t0}
     cache.parent.mkdir(parents=True, exist_ok=True)

@@ -64,13 +64,13 @@ def source_transcripts() -> dict[str, Transcript]:
     cache.mkdir(parents=True, exist_ok=True)
     missing = [s for s in SOURCES if not (cache / f"{s[0]}.json").exists()]
     if missing:
-        from engine.file_job import TranscribeOptions
+        from engine.file_job import AsrOptions, TranscribeOptions
         from engine.recognizer import Recognizer
 
         tr = Recognizer(device="cpu", precision="int8", threads=2)
         for name, audio, lang in missing:
             print(f"transcribing {audio} ...", flush=True)
-            t = tr.transcribe(DATA / audio, TranscribeOptions(language=lang))
+            t = tr.transcribe(DATA / audio, TranscribeOptions(asr=AsrOptions(language=lang)))
             (cache / f"{name}.json").write_text(t.to_json(), encoding="utf-8")
     return {name: Transcript.load(cache / f"{name}.json") for name, _, _ in SOURCES}
 

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("minutes.file_job")
 
 
-@dataclass
-class TranscribeOptions:
+@dataclass(frozen=True)
+class AsrOptions:
+    """What is recognized and how: the words."""
+
     language: str | None = None  # None: detect from the first speech
     task: str = "transcribe"
     beam_size: int = 5
@@ -38,13 +40,6 @@ class TranscribeOptions:
     initial_prompt: str | None = None
     hotwords: str | None = None
     chinese: str = "simplified"  # script for Chinese output: simplified, traditional, asis
-    diarize: bool = True  # find who spoke when (engine/speakers/)
-    num_speakers: int | None = None  # fixed count; None: automatic within [min_speakers, max_speakers]
-    min_speakers: int = 1
-    max_speakers: int = 8
-    recognize_voices: bool = True  # name speakers whose voice matches an enrolled profile
-    chapters: bool = True  # find chapters (engine/chapters/)
-    keywords: str | list[str] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     # Timestamp tokens let Whisper end a window early when its last words are cut; batched
     # windows are never re-read from that point, so segments come from word times instead.
@@ -60,6 +55,53 @@ class TranscribeOptions:
             temperatures=self.temperatures,
             without_timestamps=not self.timestamp_tokens,
         )
+
+    def check(self) -> None:
+        if self.batch_size < 1 or self.beam_size < 1:
+            raise MinutesError("Batch size and beam size must be at least 1.")
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    """Who spoke when (engine/speakers/)."""
+
+    enabled: bool = True
+    num_speakers: int | None = None  # fixed count; None: automatic within [min_speakers, max_speakers]
+    min_speakers: int = 1
+    max_speakers: int = 8
+    recognize_voices: bool = True  # name speakers whose voice matches an enrolled profile
+
+    def diarization(self):
+        """The diarizer's own options (engine.speakers.diarize.DiarizationOptions), checked."""
+        from engine.speakers.diarize import DiarizationOptions
+
+        d = DiarizationOptions(self.num_speakers, self.min_speakers, self.max_speakers)
+        d.check()
+        return d
+
+
+@dataclass(frozen=True)
+class ChapterOptions:
+    """Chapters (engine/chapters/): by topic shifts, or following an agenda."""
+
+    enabled: bool = True
+    keywords: str | tuple[str, ...] | None = None  # an agenda, "budget; hiring; roadmap": chapters follow it
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Everything a file job is asked to do; the CLI, the window and a live session's final
+    pass each build one, and nothing changes it afterwards."""
+
+    asr: AsrOptions = AsrOptions()
+    speakers: SpeakerOptions = SpeakerOptions()
+    chapters: ChapterOptions = ChapterOptions()
+
+    def check(self) -> None:
+        """Bad values as the user's message, before any audio is read."""
+        self.asr.check()
+        if self.speakers.enabled:
+            self.speakers.diarization()
 
 
 @dataclass
@@ -89,32 +131,28 @@ def transcribe_file(
     from engine.audio.windows import WindowSource
 
     opts = options or TranscribeOptions()
-    if opts.batch_size < 1 or opts.beam_size < 1:
-        raise MinutesError("Batch size and beam size must be at least 1.")
-    if opts.diarize:
-        from engine.speakers.diarize import DiarizationOptions
-
-        DiarizationOptions(opts.num_speakers, opts.min_speakers, opts.max_speakers).check()
+    opts.check()
+    asr = opts.asr
 
     def check_cancel() -> None:
         if cancel is not None and cancel.is_set():
             raise Cancelled("Transcription cancelled.")
 
-    source = WindowSource(path, recognizer.vad() if opts.vad else None)
+    source = WindowSource(path, recognizer.vad() if asr.vad else None)
     duration = source.duration
     ticker = _Ticker(progress, duration, check_cancel)
     worker = WindowTranscriber(recognizer.model, recognizer.tokenizer, ticker)
-    decoding = opts.decoding()
+    decoding = asr.decoding()
     segments: list[Segment] = []
-    language = opts.language
+    language = asr.language
     if progress:
         progress(TranscribeProgress("transcribe", 0.0, f"Transcribing {Path(path).name}"))
     pending: list[WindowAudio] = []  # early-stopped stretches to read again
     reached = 0.0
-    for batch in _batches(source, opts.batch_size, pending):
+    for batch in _batches(source, asr.batch_size, pending):
         check_cancel()
         ticker.batch(reached, max(reached, batch[-1].start + batch[-1].duration), batch)
-        done = worker.transcribe_batch(batch, decoding, opts.word_timestamps)
+        done = worker.transcribe_batch(batch, decoding, asr.word_timestamps)
         found = done.segments
         pending.extend(done.remainders)
         if language is None and done.results:
@@ -122,7 +160,7 @@ def transcribe_file(
             decoding = replace(decoding, language=language)  # one language per file
             log.info("Detected language: %s", language)
         if language in ("zh", "yue"):
-            _convert_chinese(found, opts.chinese)
+            _convert_chinese(found, asr.chinese)
         segments.extend(found)
         if progress:
             # a batch of re-read stretches only may end earlier than the last one: never go back
@@ -136,14 +174,14 @@ def transcribe_file(
         model=ModelInfo(name=recognizer.model_name, precision=recognizer.precision, device=recognizer.device),
         segments=segments,
     )
-    if opts.diarize:  # also without words: the turns say who spoke (laughs, unclear speech)
+    if opts.speakers.enabled:  # also without words: the turns say who spoke (laughs, unclear speech)
         _add_speakers(recognizer, transcript, path, opts, progress, cancel)
         segments = transcript.segments
     chapters = []
-    if opts.chapters:
+    if opts.chapters.enabled:
         from engine.chapters import find_chapters
 
-        chapters = find_chapters(segments, language, opts.keywords, duration)
+        chapters = find_chapters(segments, language, opts.chapters.keywords, duration)
     if progress:
         progress(TranscribeProgress("done", 1.0, "Done"))
     transcript.chapters = chapters
@@ -161,11 +199,8 @@ def _add_speakers(
     """Diarize and label every word; without the speaker model, say so and keep the text."""
     from engine.audio.decode import stream_audio
     from engine.speakers.assign import apply_speakers
-    from engine.speakers.diarize import DiarizationOptions
 
-    d_opts = DiarizationOptions(
-        num_speakers=opts.num_speakers, min_speakers=opts.min_speakers, max_speakers=opts.max_speakers
-    )
+    d_opts = opts.speakers.diarization()
     try:
         diarizer = recognizer.diarizer()
     except ModelError as e:
@@ -190,7 +225,7 @@ def _add_speakers(
     if report:
         report(1.0)
     names: dict[int, str] = {}
-    if opts.recognize_voices and result.num_speakers:
+    if opts.speakers.recognize_voices and result.num_speakers:
         from engine.speakers.profiles import ProfileStore
 
         names = ProfileStore().identify(result.centroids)

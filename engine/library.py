@@ -425,12 +425,8 @@ class Library:
         self.close()
         for suffix in ("", "-wal", "-shm", "-journal"):
             p = Path(f"{self.index_path}{suffix}")
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as e:
-                raise LibraryError(f"Cannot replace the damaged library index '{p}': {e.strerror or e}.") from e
+            with _or_library_error(f"Cannot replace the damaged library index '{p}'"):
+                _remove(p)
         self._create_schema(self._con())
 
     def _create_schema(self, con: sqlite3.Connection) -> None:
@@ -559,20 +555,16 @@ class Library:
         """(Re)index one meeting from its files, inside the caller's transaction. Unreadable files
         are logged and the meeting is listed with what could be read: never an exception."""
         folder = self.meetings_dir / meeting_id
-        try:
-            meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-            if not isinstance(meta, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
-            log.warning("Skipping meeting %s: cannot read its %s (%s).", meeting_id, META_NAME, e)
+        meta, problem = _json_object(folder / META_NAME)
+        if meta is None:
+            log.warning("Skipping meeting %s: cannot read its %s (%s).", meeting_id, META_NAME, problem)
             self._drop(con, meeting_id)
             return
-        try:
-            data = json.loads((folder / TRANSCRIPT_NAME).read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
-            log.warning("Meeting %s: cannot read its %s (%s); listed without text.", meeting_id, TRANSCRIPT_NAME, e)
+        data, problem = _json_object(folder / TRANSCRIPT_NAME)
+        if data is None:
+            log.warning(
+                "Meeting %s: cannot read its %s (%s); listed without text.", meeting_id, TRANSCRIPT_NAME, problem
+            )
             data = {}
         names, order = _speaker_names(data)
         language = data["language"] if "language" in data else meta.get("language")
@@ -735,16 +727,8 @@ class Library:
         _atomic_write(folder / META_NAME, json.dumps(meta, ensure_ascii=False, indent=2))
 
     def _read_meta(self, meeting_id: str) -> dict[str, Any]:
-        folder = self._folder(meeting_id)
-        try:
-            meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise MeetingNotFound(f"No meeting '{meeting_id}' in the library.") from e
-        except (OSError, ValueError) as e:
-            raise LibraryError(f"The meeting file '{folder / META_NAME}' cannot be read: {e}.") from e
-        if not isinstance(meta, dict):
-            raise LibraryError(f"The meeting file '{folder / META_NAME}' is not a meeting.")
-        return meta
+        missing = MeetingNotFound(f"No meeting '{meeting_id}' in the library.")
+        return _read_object(self._folder(meeting_id) / META_NAME, missing, "meeting")
 
     def add(
         self,
@@ -870,21 +854,13 @@ class Library:
                 log.info("Keeping %s: meeting %s uses it too.", audio, others[0])
                 delete_audio = False
         keep = audio if audio is not None and not delete_audio and _inside(audio, folder) else None
-        try:
+        with _or_library_error(f"Cannot delete the meeting folder '{folder}'"):
             if keep is None:
-                shutil.rmtree(folder)
+                _remove(folder)
             else:  # the audio lives in the meeting folder and stays: everything else goes
                 for p in folder.iterdir():
-                    if p.resolve() == keep.resolve():
-                        continue
-                    if p.is_dir() and not p.is_symlink():
-                        shutil.rmtree(p)
-                    else:
-                        p.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            raise LibraryError(f"Cannot delete the meeting folder '{folder}': {e.strerror or e}.") from e
+                    if p.resolve() != keep.resolve():
+                        _remove(p)
         self.index(meeting_id)  # its meeting.json is gone: it leaves the index
         deleted = False
         if audio is not None and delete_audio:
@@ -910,12 +886,8 @@ class Library:
         """Add a finished (or recovered) live session as a meeting; the audio stays in the session
         folder. Importing the same session again returns the meeting made the first time."""
         folder = Path(folder).absolute()
-        try:
-            info = json.loads((folder / SESSION_META).read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise LibraryError(f"'{folder}' is not a live session folder (no {SESSION_META}).") from e
-        except (OSError, ValueError) as e:
-            raise LibraryError(f"The session file '{folder / SESSION_META}' cannot be read: {e}.") from e
+        missing = LibraryError(f"'{folder}' is not a live session folder (no {SESSION_META}).")
+        info = _read_object(folder / SESSION_META, missing, "session")
         if info.get("state") == "recording":
             raise LibraryError(f"Session '{folder.name}' has not finished: stop or recover it first.")
         for m in self.list():
@@ -931,3 +903,46 @@ class Library:
         started = info.get("started")
         created = datetime.fromtimestamp(started).astimezone() if isinstance(started, (int, float)) else None
         return self.add(transcript, folder / SESSION_AUDIO, title, source="live", created=created, session=folder)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a folder tree (a link, not what it points to); gone already is fine."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+@contextlib.contextmanager
+def _or_library_error(what: str):
+    """An OSError in the block becomes the user's message: ``what`` and the system's reason."""
+    try:
+        yield
+    except OSError as e:
+        raise LibraryError(f"{what}: {e.strerror or e}.") from e
+
+
+def _json_object(path: Path) -> tuple[dict | None, str]:
+    """The JSON object in ``path``, or None and why not (unreadable, not JSON, not an object)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return None, str(e)
+    return (data, "") if isinstance(data, dict) else (None, "not a JSON object")
+
+
+def _read_object(path: Path, missing: Exception, kind: str) -> dict[str, Any]:
+    """The JSON object of a meeting's or session's file; ``missing`` is raised when there is no
+    file, a LibraryError that names the file when it cannot be read or holds something else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise missing from e
+    except (OSError, ValueError) as e:
+        raise LibraryError(f"The {kind} file '{path}' cannot be read: {e}.") from e
+    if not isinstance(data, dict):
+        raise LibraryError(f"The {kind} file '{path}' is not a {kind}.")
+    return data

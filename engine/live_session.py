@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import Cancelled, MinutesError
-from engine.file_job import ProgressCallback, TranscribeOptions
+from engine.file_job import AsrOptions, ChapterOptions, ProgressCallback, SpeakerOptions, TranscribeOptions
 from engine.live import (
     ChapterInfo,
     ChapterList,
@@ -474,11 +474,9 @@ class LiveSession:
         """The file engine on the whole recording; speaker labels and turns stay the ones shown live."""
 
         opts = TranscribeOptions(
-            language=live.language or self.streaming.language,
-            diarize=self.tracker is None,
-            chapters=self.options.chapters,
-            keywords=self.options.keywords,
-            chinese=self.streaming.chinese,
+            asr=AsrOptions(language=live.language or self.streaming.language, chinese=self.streaming.chinese),
+            speakers=SpeakerOptions(enabled=self.tracker is None),
+            chapters=ChapterOptions(enabled=self.options.chapters, keywords=self.options.keywords),
         )
         final = self.engine.transcribe(wav, opts, progress, self._cancel_final)
         if self.tracker is not None:

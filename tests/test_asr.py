@@ -11,7 +11,7 @@ from engine.asr.alignment import dtw_path
 from engine.asr.features import log_mel
 from engine.audio.decode import load_audio
 from engine.errors import Cancelled, ModelError
-from engine.file_job import TranscribeOptions
+from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
 from engine.models import store
 from resources import DEMO_AUDIO
 
@@ -85,7 +85,7 @@ def test_onnx_runtime_gives_the_torch_models_text_on_jfk(recognizer, precision):
 
 
 def test_transcribe_jfk_with_word_times(recognizer):
-    t = recognizer.transcribe(DEMO_AUDIO, TranscribeOptions(language="en"))
+    t = recognizer.transcribe(DEMO_AUDIO, TranscribeOptions(asr=AsrOptions(language="en")))
     assert words_of(t.text) == words_of(JFK)
     words = [w for s in t.segments for w in s.words]
     assert [w.word.strip(" ,.") for w in words][:5] == ["And", "so", "my", "fellow", "Americans"]
@@ -107,8 +107,10 @@ def test_language_is_detected(recognizer, data_dir):
 
 def test_chinese_comes_out_simplified_by_default(recognizer, data_dir):
     path = data_dir / "asr_zh" / "funasr_asr_example.wav"
-    simplified = recognizer.transcribe(path, TranscribeOptions(language="zh")).text
-    traditional = recognizer.transcribe(path, TranscribeOptions(language="zh", chinese="traditional")).text
+    simplified = recognizer.transcribe(path, TranscribeOptions(asr=AsrOptions(language="zh"))).text
+    traditional = recognizer.transcribe(
+        path, TranscribeOptions(asr=AsrOptions(language="zh", chinese="traditional"))
+    ).text
     assert "欢迎" in simplified and "歡迎" not in simplified
     assert "歡迎" in traditional
 
@@ -131,7 +133,7 @@ def test_speech_after_silence_keeps_absolute_times(recognizer, tmp_path):
     audio = np.concatenate([np.zeros(16000 * 40, np.float32), speech])
     path = tmp_path / "late.wav"
     sf.write(path, audio, 16000)
-    t = recognizer.transcribe(path, TranscribeOptions(language="en"))
+    t = recognizer.transcribe(path, TranscribeOptions(asr=AsrOptions(language="en")))
     assert words_of(t.text) == words_of(JFK)
     assert 39.5 < t.segments[0].start < 41.0
     assert t.segments[-1].end < 51.5
@@ -219,7 +221,7 @@ def test_long_recording_is_transcribed_completely(recognizer, data_dir):
 
     norm = EnglishTextNormalizer()
     audio = data_dir / "longform" / "en_asr_concat.wav"
-    t = recognizer.transcribe(audio, TranscribeOptions(language="en"))
+    t = recognizer.transcribe(audio, TranscribeOptions(asr=AsrOptions(language="en")))
     ref = norm((data_dir / "longform" / "en_asr_concat.txt").read_text(encoding="utf-8"))
     error = jiwer.wer(ref, norm(t.text))
     assert error < 0.08, f"WER {error:.1%}"
@@ -238,7 +240,7 @@ def test_chinese_cer_is_low(recognizer, data_dir):
     refs, hyps = [], []
     for line in lines:
         rel, ref = line.split("\t")
-        text = recognizer.transcribe(data_dir / rel, TranscribeOptions(language="zh")).text
+        text = recognizer.transcribe(data_dir / rel, TranscribeOptions(asr=AsrOptions(language="zh"))).text
         assert to_script(text, "simplified") == text
         keep = lambda s: "".join(c for c in s if c.isalnum())  # noqa: E731
         refs.append(keep(ref))
@@ -298,7 +300,9 @@ def test_tokens_match_ctranslate2_on_the_same_features():
 
 
 def test_initial_prompt_and_hotwords_steer_without_leaking_into_text(recognizer):
-    opts = TranscribeOptions(language="en", initial_prompt="Inaugural address, 1961.", hotwords="Americans")
+    opts = TranscribeOptions(
+        asr=AsrOptions(language="en", initial_prompt="Inaugural address, 1961.", hotwords="Americans")
+    )
     t = recognizer.transcribe(DEMO_AUDIO, opts)
     assert words_of(t.text) == words_of(JFK)
     assert "1961" not in t.text and "Inaugural" not in t.text
@@ -311,7 +315,7 @@ def test_device_binding_path_gives_the_same_transcript(recognizer, monkeypatch):
     monkeypatch.setenv("MINUTES_IO_BINDING", "1")
     bound = Recognizer(device="cpu", precision="int8", threads=2)
     assert bound.model.bind
-    opts = TranscribeOptions(language="en")
+    opts = TranscribeOptions(asr=AsrOptions(language="en"))
     a = bound.transcribe(DEMO_AUDIO, opts)
     b = recognizer.transcribe(DEMO_AUDIO, opts)
     assert a.text == b.text
@@ -369,7 +373,9 @@ def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
     exported = Exported()
     exported.model = OnnxWhisper(ensure_exported(recognizer.source, "int8"), "int8", "cpu", threads=2)
     assert exported.model.decoder_folder != recognizer.model.decoder_folder
-    opts = TranscribeOptions(language="en", diarize=False, chapters=False)
+    opts = TranscribeOptions(
+        asr=AsrOptions(language="en"), speakers=SpeakerOptions(enabled=False), chapters=ChapterOptions(enabled=False)
+    )
     a = transcribe_file(recognizer, DEMO_AUDIO, opts)
     b = transcribe_file(exported, DEMO_AUDIO, opts)
     words = [[(w.start, w.end, w.word, w.probability) for s in t.segments for w in s.words] for t in (a, b)]

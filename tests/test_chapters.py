@@ -146,9 +146,11 @@ def test_pk_and_windowdiff_match_the_textbook_examples() -> None:
 
 
 def test_transcription_finds_chapters_from_the_agenda(data_dir: Path, recognizer) -> None:
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, TranscribeOptions
 
     wav = data_dir / "diarization" / "pyannote_sample" / "sample.wav"
-    tr = recognizer.transcribe(wav, TranscribeOptions(language="en", keywords="New Jersey; Chicago"))
+    tr = recognizer.transcribe(
+        wav, TranscribeOptions(asr=AsrOptions(language="en"), chapters=ChapterOptions(keywords="New Jersey; Chicago"))
+    )
     assert tr.chapters and tr.chapters[0].start == 0.0
     assert {c.title for c in tr.chapters} <= {"New Jersey", "Chicago"}

@@ -43,7 +43,7 @@ def _norm(word: str) -> str:
 
 @pytest.mark.slow
 def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(recognizer, data_dir):
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
 
     folder = data_dir / "diarization" / "librispeech_turns_synthetic"
     with open(folder / "libri_6spk.sources.tsv", newline="") as f:
@@ -52,7 +52,12 @@ def test_every_utterance_of_quick_turn_taking_is_transcribed_at_its_time(recogni
         ]
     assert len(spans) == len(LIBRI_6SPK_KEYS) == 16
     t = recognizer.transcribe(
-        folder / "libri_6spk.wav", TranscribeOptions(language="en", diarize=False, chapters=False)
+        folder / "libri_6spk.wav",
+        TranscribeOptions(
+            asr=AsrOptions(language="en"),
+            speakers=SpeakerOptions(enabled=False),
+            chapters=ChapterOptions(enabled=False),
+        ),
     )
     words = [w for s in t.segments for w in s.words]
     missing = []

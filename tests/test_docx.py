@@ -16,7 +16,7 @@ import pytest
 from app.cli import main
 from engine import export
 from engine.chapters import find_chapters
-from engine.file_job import TranscribeOptions
+from engine.file_job import AsrOptions, ChapterOptions, TranscribeOptions
 from engine.speaker_colors import LIGHT as PALETTE
 from engine.transcript import Chapter, Speaker, Transcript
 
@@ -29,7 +29,9 @@ def meeting(data_dir: Path, recognizer) -> Transcript:
     """The 30 s two-person call, transcribed by our engine; speakers from its reference STM
     (so the test does not depend on diarization), two chapters."""
     folder = data_dir / "diarization" / "pyannote_sample"
-    tr = recognizer.transcribe(folder / "sample.wav", TranscribeOptions(language="en", chapters=False))
+    tr = recognizer.transcribe(
+        folder / "sample.wav", TranscribeOptions(asr=AsrOptions(language="en"), chapters=ChapterOptions(enabled=False))
+    )
     turns = []
     for line in (folder / "sample.stm").read_text(encoding="utf-8").splitlines():
         parts = line.split(maxsplit=5)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.file_job import TranscribeOptions
+from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
 from engine.jobs import (
     CancelJob,
     FileJob,
@@ -34,8 +34,9 @@ SPEC = RecognizerSpec(device="cpu", precision="int8", threads=2)
 
 
 def test_jobs_and_events_pickle(tmp_path):
+    options = TranscribeOptions(asr=AsrOptions(language="en"), chapters=ChapterOptions(keywords=("budget", "hiring")))
     job = FileJob(
-        "7", tmp_path / "talk.m4a", TranscribeOptions(language="en", keywords=["budget", "hiring"]),
+        "7", tmp_path / "talk.m4a", options,
         ("json", "docx"), None, True, {"docx": {"title": "Weekly"}}, model=SPEC,
     )  # fmt: skip
     assert pickle.loads(pickle.dumps(job)) == job and job.folder == tmp_path
@@ -66,7 +67,13 @@ def test_run_file_job_writes_the_formats_and_keeps_an_edited_result(recognizer, 
     shutil.copy(DEMO_AUDIO, audio)
     (tmp_path / "kennedy.json").write_text('{"edited": "by hand"}')  # not Minutes' file: kept
     events = []
-    job = FileJob("a", audio, TranscribeOptions(language="en", diarize=False), ("json", "srt"), overwrite_hint=" (X)")
+    job = FileJob(
+        "a",
+        audio,
+        TranscribeOptions(asr=AsrOptions(language="en"), speakers=SpeakerOptions(enabled=False)),
+        ("json", "srt"),
+        overwrite_hint=" (X)",
+    )
     result = run_file_job(recognizer, job, events.append)
     assert result.status == "done" and [p.name for p in result.written] == ["kennedy.1.json", "kennedy.1.srt"]
     assert (tmp_path / "kennedy.json").read_text() == '{"edited": "by hand"}'
@@ -120,8 +127,8 @@ def test_worker_child_runs_jobs_cancels_and_dies_visibly(recognizer, data_dir, t
     try:
         ready = _collect(worker, lambda e: isinstance(e, WorkerReady | JobError), 120)
         assert isinstance(ready[-1][1], WorkerReady) and ready[-1][1].device == "cpu", ready
-        worker.submit(FileJob("1", DEMO_AUDIO, TranscribeOptions(language="en"), ("json", "srt"), out))
-        worker.submit(FileJob("2", sample, TranscribeOptions(language="en"), ("json", "txt"), out))
+        worker.submit(FileJob("1", DEMO_AUDIO, TranscribeOptions(asr=AsrOptions(language="en")), ("json", "srt"), out))
+        worker.submit(FileJob("2", sample, TranscribeOptions(asr=AsrOptions(language="en")), ("json", "txt"), out))
         got = _collect(worker, lambda e: isinstance(e, JobDone | JobError) and e.job_id == "2", 300)
         done = {e.job_id: e for _, e in got if isinstance(e, JobDone)}
         assert set(done) == {"1", "2"}, [e for _, e in got if isinstance(e, JobError)]
@@ -148,8 +155,10 @@ def test_worker_child_runs_jobs_cancels_and_dies_visibly(recognizer, data_dir, t
         assert not any(isinstance(e, WorkerReady) for _, e in got)  # the model stayed loaded
 
         # a long file cancelled midway, and a job queued behind it cancelled before it starts
-        worker.submit(FileJob("3", longform, TranscribeOptions(language="en"), ("json",), out))
-        worker.submit(FileJob("4", DEMO_AUDIO, TranscribeOptions(language="en"), ("json",), out / "never"))
+        worker.submit(FileJob("3", longform, TranscribeOptions(asr=AsrOptions(language="en")), ("json",), out))
+        worker.submit(
+            FileJob("4", DEMO_AUDIO, TranscribeOptions(asr=AsrOptions(language="en")), ("json",), out / "never")
+        )
         worker.cancel("4")
         cancelled_at = []
 
@@ -169,7 +178,7 @@ def test_worker_child_runs_jobs_cancels_and_dies_visibly(recognizer, data_dir, t
         assert _gaps(got, "3") < 1.0
 
         # the child killed mid-job: the parent sees it die, with the job it was running
-        worker.submit(FileJob("5", longform, TranscribeOptions(language="en"), ("json",), out))
+        worker.submit(FileJob("5", longform, TranscribeOptions(asr=AsrOptions(language="en")), ("json",), out))
         _collect(worker, lambda e: isinstance(e, JobProgress) and e.job_id == "5" and e.stage == "transcribe", 60)
         worker.process.kill()
         died = _collect(worker, lambda e: isinstance(e, WorkerDied), 30)[-1][1]

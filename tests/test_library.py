@@ -39,16 +39,16 @@ T0 = datetime(2026, 3, 2, 9, 30).astimezone()
 
 @pytest.fixture(scope="session")
 def en_transcript(data_dir, recognizer) -> Transcript:
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, TranscribeOptions
 
-    return recognizer.transcribe(data_dir / EN_AUDIO, TranscribeOptions(language="en"))
+    return recognizer.transcribe(data_dir / EN_AUDIO, TranscribeOptions(asr=AsrOptions(language="en")))
 
 
 @pytest.fixture(scope="session")
 def zh_transcript(data_dir, recognizer) -> Transcript:
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, TranscribeOptions
 
-    return recognizer.transcribe(data_dir / ZH_AUDIO, TranscribeOptions(language="zh"))
+    return recognizer.transcribe(data_dir / ZH_AUDIO, TranscribeOptions(asr=AsrOptions(language="zh")))
 
 
 def _copy(t: Transcript) -> Transcript:

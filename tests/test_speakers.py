@@ -165,10 +165,11 @@ def test_missing_or_damaged_speaker_model(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_words_get_speakers_and_segments_split_at_changes(recognizer, data_dir: Path) -> None:
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, ChapterOptions, TranscribeOptions
 
     t = recognizer.transcribe(
-        data_dir / "diarization" / "pyannote_sample" / "sample.wav", TranscribeOptions(language="en", chapters=False)
+        data_dir / "diarization" / "pyannote_sample" / "sample.wav",
+        TranscribeOptions(asr=AsrOptions(language="en"), chapters=ChapterOptions(enabled=False)),
     )
     assert [s.id for s in t.speakers] == ["S1", "S2"]
     assert [s.name for s in t.speakers] == ["Speaker 1", "Speaker 2"]

@@ -48,12 +48,12 @@ SHOTS = Path("/tmp/editor-shots")
 @pytest.fixture(scope="session")
 def meeting(data_dir, recognizer, tmp_path_factory):
     """(transcript JSON path, audio path): the real engine on a real two-person call."""
-    from engine.file_job import TranscribeOptions
+    from engine.file_job import AsrOptions, TranscribeOptions
 
     wav = data_dir / SAMPLE
     if not wav.exists():
         pytest.skip(f"{wav} not found")
-    t = recognizer.transcribe(str(wav), TranscribeOptions(language="en"))
+    t = recognizer.transcribe(str(wav), TranscribeOptions(asr=AsrOptions(language="en")))
     assert len(t.speakers) >= 2 and len(t.segments) >= 6 and t.turns, "the sample should give two speakers"
     t = with_chapters(t)
     path = tmp_path_factory.mktemp("meeting") / "sample.json"
