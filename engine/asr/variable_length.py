@@ -38,7 +38,7 @@ _POSITIONAL = "model.encoder.positional_embedding"
 
 def variable_length_dir(folder: Path) -> Path:
     """Where the variable-length copy of an export folder lives."""
-    return folder.parent / f"{folder.name}-trimmed"
+    return folder.parent / f"{folder.name}-trimmed"  # the name earlier versions cached it under
 
 
 def is_variable_length(folder: Path, precision: str) -> bool:
