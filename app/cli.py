@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_data import add_parser as add_data_parser
 
     add_data_parser(sub)
+    from app.cli_training import add_parser as add_training_parser
+
+    add_training_parser(sub)
     return p
 
 
@@ -248,6 +251,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from app.cli_data import data_command
 
         return data_command(args)
+    if args.command == "evaluate":
+        from app.cli_training import evaluate_command
+
+        return evaluate_command(args)
     parser.print_help()
     return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 
