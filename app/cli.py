@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_data import add_parser as add_data_parser
 
     add_data_parser(sub)
+    from app.cli_models import add_parser as add_models_parser
+
+    add_models_parser(sub)
     return p
 
 
@@ -250,6 +253,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from app.cli_data import data_command
 
         return data_command(args)
+    if args.command == "models":
+        from app.cli_models import models_command
+
+        return models_command(args)
     parser.print_help()
     return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 
