@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_training import add_parser as add_training_parser
 
     add_training_parser(sub)
+    from app.cli_models import add_parser as add_models_parser
+
+    add_models_parser(sub)
     return p
 
 
@@ -255,6 +258,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from app.cli_training import evaluate_command
 
         return evaluate_command(args)
+    if args.command == "models":
+        from app.cli_models import models_command
+
+        return models_command(args)
     parser.print_help()
     return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 

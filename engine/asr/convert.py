@@ -104,7 +104,10 @@ def build_model(dims: ModelDims, state_dict: dict[str, torch.Tensor], alignment_
         raise ModelError(
             f"The model's weights do not match Whisper (missing {missing[:3]}, unexpected {unexpected[:3]})."
         )
-    model.alignment_heads = [tuple(h) for h in (alignment_heads or default_alignment_heads(dims))]
+    if alignment_heads:  # the heads a model folder names win over those its weights carry
+        model.alignment_heads = [tuple(h) for h in alignment_heads]
+    elif not model.alignment_heads:  # weights saved without them (older state dicts, CTranslate2)
+        model.alignment_heads = default_alignment_heads(dims)
     return model.eval()
 
 

@@ -133,8 +133,30 @@ class Whisper(nn.Module):
         self.dims = dims
         self.encoder = AudioEncoder(dims)
         self.decoder = TextDecoder(dims)
-        # (layer, head) pairs whose cross-attention follows the speech: word timestamps.
-        self.alignment_heads: list[tuple[int, int]] = []
+        # The decoder heads whose cross-attention follows the speech (word timestamps), as a mask
+        # [n_text_layer, n_text_head]. A buffer, so that state_dict() carries it: a fine-tuned model
+        # saved and loaded again keeps its word timestamps. Empty until a loader sets it.
+        self.register_buffer("alignment_mask", torch.zeros(dims.n_text_layer, dims.n_text_head, dtype=torch.bool))
+        self._register_load_state_dict_pre_hook(self._keep_mask_if_absent)
+
+    @property
+    def alignment_heads(self) -> list[tuple[int, int]]:
+        """(layer, head) pairs of ``alignment_mask``, in layer then head order."""
+        return [(int(layer), int(head)) for layer, head in self.alignment_mask.nonzero().tolist()]
+
+    @alignment_heads.setter
+    def alignment_heads(self, heads) -> None:
+        mask = torch.zeros_like(self.alignment_mask)
+        for layer, head in heads:
+            if not (0 <= layer < mask.shape[0] and 0 <= head < mask.shape[1]):
+                raise ValueError(f"Alignment head ({layer}, {head}) is outside the decoder's {tuple(mask.shape)}.")
+            mask[layer, head] = True
+        self.alignment_mask.copy_(mask)
+
+    def _keep_mask_if_absent(self, state_dict, prefix, *_args) -> None:
+        """State dicts from before the mask (OpenAI checkpoints, converted CTranslate2 weights) load
+        as before, strict or not: the mask stays as it is, for the loader to set."""
+        state_dict.setdefault(prefix + "alignment_mask", self.alignment_mask.clone())
 
     def forward(self, mel: Tensor, tokens: Tensor) -> Tensor:
         return self.decoder(tokens, self.encoder(mel))

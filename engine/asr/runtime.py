@@ -6,17 +6,15 @@ says which (the provider in use is always visible to the user).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from engine.errors import DeviceError, ModelError
-from engine.models.store import EXPORT_MANIFEST
+from engine.models.export_manifest import read_export_manifest
 
 log = logging.getLogger("minutes.asr")
 
@@ -64,25 +62,6 @@ def default_precision(device: str) -> str:
     return "fp16" if device == "cuda" else "int8"
 
 
-@dataclass
-class Manifest:
-    name: str
-    dims: dict
-    alignment_heads: list[list[int]]
-    suppress_ids: list[int] | None
-    suppress_ids_begin: list[int] | None
-
-    @classmethod
-    def load(cls, folder: Path) -> Manifest:
-        try:
-            m = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ModelError(f"'{folder}' has no readable {EXPORT_MANIFEST}: {e}. Export the model again.") from e
-        return cls(
-            m["name"], m["dims"], m.get("alignment_heads", []), m.get("suppress_ids"), m.get("suppress_ids_begin")
-        )
-
-
 class OnnxWhisper:
     """The two sessions plus the shapes the decoder needs. numpy in, numpy out.
 
@@ -107,7 +86,7 @@ class OnnxWhisper:
         self.folder = folder
         self.decoder_folder = decoder_folder or folder
         self.precision = precision
-        self.manifest = Manifest.load(folder)
+        self.manifest = read_export_manifest(folder)
         d = self.manifest.dims
         self.n_layer, self.n_head = d["n_text_layer"], d["n_text_head"]
         self.head_dim = d["n_text_state"] // d["n_text_head"]

@@ -27,7 +27,8 @@ import tempfile
 from pathlib import Path
 
 from engine.errors import ModelError
-from engine.models.store import EXPORT_MANIFEST, ModelProgress
+from engine.models.export_manifest import EXPORT_MANIFEST, has_precision
+from engine.models.store import ModelProgress
 
 log = logging.getLogger("minutes.asr")
 
@@ -42,8 +43,7 @@ def variable_length_dir(folder: Path) -> Path:
 
 
 def is_variable_length(folder: Path, precision: str) -> bool:
-    d = folder / precision
-    return (folder / EXPORT_MANIFEST).exists() and (d / "encoder.onnx").exists() and (d / "decoder.onnx").exists()
+    return has_precision(folder, precision)
 
 
 def ensure_variable_length(folder: Path, precision: str, progress: ModelProgress | None = None) -> Path:

