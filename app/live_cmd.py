@@ -144,7 +144,7 @@ def _write(transcript, formats: list[str], folder: Path, stem: str) -> list[Path
 def _recover(args: argparse.Namespace, formats: list[str]) -> int:
     from engine.audio.recorder import SessionInfo, unfinished_sessions
     from engine.file_job import AsrOptions, TranscribeOptions
-    from engine.live_session import LiveSession
+    from engine.live.session import LiveSession
 
     if args.recover == "all":
         sessions = unfinished_sessions()
@@ -178,8 +178,9 @@ def _recover(args: argparse.Namespace, formats: list[str]) -> int:
 def live_command(args: argparse.Namespace) -> int:
     from engine.asr.streaming import StreamingOptions
     from engine.audio.recorder import unfinished_sessions
-    from engine.live import EventLog, LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.event_log import EventLog
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     formats = formats_or_fail(args.formats)
     if formats is None:

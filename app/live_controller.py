@@ -1,6 +1,6 @@
 """The Live view's controller: a live session in a child process, its events in the Live view.
 
-The child (engine/live_worker.py) is started when the Live view first opens, so the model is
+The child (engine/live/worker.py) is started when the Live view first opens, so the model is
 loaded before the user presses Start. A thread of ours waits on the child's events and hands
 each one to a slot of this object (GUI thread), which turns it into view calls. Stop lets the
 session finish its last words and save; the session becomes a meeting in the Library (off the
@@ -22,11 +22,11 @@ from ui.live.view import IDLE, PAUSED, RECORDING, STARTING, STOPPING
 
 if TYPE_CHECKING:
     from app.window import App
-    from engine.live_worker import LiveWorker
+    from engine.live.worker import LiveWorker
 
 log = logging.getLogger("minutes.gui")
 
-# input and session states that a user must see (engine.live.SessionState); the others are progress
+# input and session states that a user must see (engine.live.events.SessionState); the others are progress
 PROBLEM_STATES = ("lost", "waiting", "reconnecting", "recording_error", "error", "final_pass_cancelled")
 
 
@@ -71,11 +71,11 @@ class LiveController(QObject):
         """Start the child and load the model now (the Live view opened)."""
         if self.worker is not None and self.worker.alive:
             return
-        from engine.live_worker import LiveWorker
+        from engine.live.worker import LiveWorker
 
         self.ready = False
         self.worker = LiveWorker(self._spec()).start()
-        from engine.live_worker import LiveFailed, LiveFinished
+        from engine.live.worker import LiveFailed, LiveFinished
 
         worker = self.worker
         self.pump = EventPump(
@@ -115,7 +115,7 @@ class LiveController(QObject):
     @Slot(str, str, str)
     def start(self, microphone: str, system: str, agenda: str, from_file: str | None = None) -> None:
         """Record from ``microphone`` (and ``system`` audio mixed in), or play ``from_file`` (tests)."""
-        from engine.live import LiveOptions
+        from engine.live.options import LiveOptions
 
         if self.state != IDLE:
             return
@@ -136,7 +136,7 @@ class LiveController(QObject):
         self._set_state(STARTING)
         self.prepare()
         from engine.asr.streaming import StreamingOptions
-        from engine.live_worker import StartLive
+        from engine.live.worker import StartLive
 
         self.pending_start = StartLive(options, StreamingOptions(language=p.language or None))
         if self.ready:
@@ -196,7 +196,7 @@ class LiveController(QObject):
             self.recover(str(s.folder))
 
     def recover(self, folder: str) -> None:
-        from engine.live_worker import RecoverLive
+        from engine.live.worker import RecoverLive
 
         self._stop_worker()
         self.recovering = True
@@ -207,8 +207,8 @@ class LiveController(QObject):
     # -- events ----------------------------------------------------------------------------------
     @Slot(object, object)
     def _on_event(self, worker, event) -> None:
-        from engine.live import LiveEvent
-        from engine.live_worker import LiveFailed, LiveFinished, LiveProgress, LiveReady
+        from engine.live.events import LiveEvent
+        from engine.live.worker import LiveFailed, LiveFinished, LiveProgress, LiveReady
 
         if worker is not self.worker:
             return
@@ -343,7 +343,7 @@ class LiveController(QObject):
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 60.0) -> None:
         """Closing the window: a recording is stopped and saved, never dropped."""
-        from engine.live_worker import LiveFailed, LiveFinished
+        from engine.live.worker import LiveFailed, LiveFinished
 
         worker = self.worker
         if worker is None:

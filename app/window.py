@@ -288,8 +288,9 @@ def _preload() -> None:
     import engine.asr.streaming  # noqa: F401
     import engine.export  # noqa: F401
     import engine.jobs  # noqa: F401
-    import engine.live  # noqa: F401
-    import engine.live_worker  # noqa: F401
+    import engine.live.events  # noqa: F401
+    import engine.live.options  # noqa: F401
+    import engine.live.worker  # noqa: F401
     import engine.transcript  # noqa: F401
 
     PRELOADED.set()

@@ -185,7 +185,7 @@ def test_live_session_from_a_file_pause_and_stop_opens_the_editor(app, qtbot, da
     app.live.start("", "", "", from_file=str(data_dir / CALL))
     qtbot.waitUntil(lambda: app.live.state == RECORDING, timeout=JOB_TIMEOUT_MS)
     qtbot.waitUntil(lambda: len(app.live_view.plain_text().split()) >= 3, timeout=60_000)
-    if hasattr(__import__("engine.live_session", fromlist=["LiveSession"]).LiveSession, "pause"):
+    if hasattr(__import__("engine.live.session", fromlist=["LiveSession"]).LiveSession, "pause"):
         app.live.pause()
         assert app.live.state == PAUSED
         clock = app.live_view.elapsed_seconds()

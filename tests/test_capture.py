@@ -138,8 +138,8 @@ def _wer(ref: str, hyp: str) -> float:
 
 def _session(recognizer, tmp_path, device: str):
     from engine.asr.streaming import StreamingOptions
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     opts = LiveOptions(input_device=device, folder=tmp_path / "session", speakers=False, chapters=False)
     session = LiveSession(recognizer, opts, StreamingOptions(language="en"))

@@ -416,8 +416,8 @@ def test_live_session_transcribes_both_sides_of_a_call(pulse2, recognizer, data_
     import soundfile as sf
 
     from engine.asr.streaming import StreamingOptions
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     opts = LiveOptions(input_device=f"{SINK_A}.monitor", system_device=f"pulse:{SINK_B}.monitor",
                        folder=tmp_path / "session", speakers=False, chapters=False)  # fmt: skip

@@ -266,8 +266,8 @@ class FakeTracker:
 
 
 def test_live_session_events_speakers_and_files(recognizer, tmp_path):
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     tracker = FakeTracker()
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", chapters=False)
@@ -309,8 +309,8 @@ def test_live_session_events_speakers_and_files(recognizer, tmp_path):
 
 def test_live_final_pass_keeps_the_live_turns(recognizer, tmp_path):
     """With the live tracker labelling, the final pass keeps its speakers: segments and turns alike."""
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
     from engine.transcript import SpeakerTurn, merge_turns
 
     tracker = FakeTracker()
@@ -329,8 +329,8 @@ def test_live_final_pass_keeps_the_live_turns(recognizer, tmp_path):
 
 def test_cancelled_final_pass_keeps_the_live_transcript(recognizer, tmp_path):
     """Cancel is not an error: a cancelled final pass ends stop() with the live transcript, saved."""
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     opts = LiveOptions(from_file=DEMO_AUDIO, realtime=False, folder=tmp_path / "s", speakers=False, chapters=False)
     session = LiveSession(recognizer, opts)
@@ -360,7 +360,7 @@ def test_cancelled_recovery_offers_the_session_again(recognizer, tmp_path):
 
     from engine.audio.recorder import unfinished_sessions
     from engine.errors import Cancelled
-    from engine.live_session import LiveSession
+    from engine.live.session import LiveSession
 
     folder = tmp_path / "sessions" / "20250101-120000-abcd"
     folder.mkdir(parents=True)
@@ -378,8 +378,8 @@ def test_cancelled_recovery_offers_the_session_again(recognizer, tmp_path):
 
 
 def test_live_session_final_pass_and_chapter_hook(recognizer, tmp_path):
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     class Chapters:
         def __init__(self):

@@ -34,8 +34,8 @@ def _wait(cond, timeout: float, what: str) -> None:
 
 def _session(recognizer, folder, **options):
     from engine.asr.streaming import StreamingOptions
-    from engine.live import LiveOptions
-    from engine.live_session import LiveSession
+    from engine.live.options import LiveOptions
+    from engine.live.session import LiveSession
 
     opts = LiveOptions(from_file=DEMO_AUDIO, folder=folder, speakers=False, chapters=False, **options)
     session = LiveSession(recognizer, opts, StreamingOptions(language="en"))
@@ -53,7 +53,8 @@ def test_pause_and_resume_a_file_fed_session(recognizer, tmp_path):
     where it was, session.json has the interval, and audio maps back to wall time."""
     import soundfile as sf
 
-    from engine.live import EventType, SessionState, audio_to_wall
+    from engine.live.events import EventType, SessionState
+    from engine.live.wall_time import audio_to_wall
 
     session, events = _session(recognizer, tmp_path / "s", realtime=True)
     session.start()
@@ -131,8 +132,8 @@ def test_session_crashed_while_paused_recovers(recognizer, tmp_path):
     """An open pause survives a crash and recovery (the audio is transcribed whole); audio maps to wall time."""
     from engine.audio.decode import load_audio
     from engine.audio.recorder import Recorder, unfinished_sessions
-    from engine.live import audio_to_wall
-    from engine.live_session import LiveSession
+    from engine.live.session import LiveSession
+    from engine.live.wall_time import audio_to_wall
 
     audio = load_audio(DEMO_AUDIO)
     rec = Recorder(tmp_path / "s", {"input": "test"})
@@ -165,7 +166,7 @@ def test_session_crashed_while_paused_recovers(recognizer, tmp_path):
 def test_file_source_pause_holds_its_place():
     import numpy as np
 
-    from engine.live import FileSource
+    from engine.live.file_source import FileSource
 
     got = []
     src = FileSource(DEMO_AUDIO, got.append, realtime=False)
@@ -191,7 +192,7 @@ def test_file_source_pause_holds_its_place():
 
 
 def _every_event():
-    from engine.live import (
+    from engine.live.events import (
         ChapterInfo,
         ChapterList,
         ConfirmedText,
@@ -224,7 +225,7 @@ def _every_event():
 
 
 def test_every_event_type_pickles_and_keeps_its_dict_form():
-    from engine.live import EVENT_TYPES, EventType
+    from engine.live.events import EVENT_TYPES, EventType
 
     events = _every_event()
     assert {e.type for e in events} == set(EventType) and [t.value for t in EventType] == list(EVENT_TYPES)
@@ -259,7 +260,7 @@ def test_event_dicts_are_the_log_format():
 
 def test_blas_limit_is_scoped_and_counted():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from engine.live_session import _one_blas_thread
+    from engine.live.session import _one_blas_thread
 
     def blas():
         return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]

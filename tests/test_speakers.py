@@ -231,6 +231,49 @@ def test_turns_keep_speech_without_words_and_speakers_who_say_no_word() -> None:
     ]
 
 
+def _speaker_at_by_scan(turns, start: float, end: float) -> int | None:
+    """Diarization.speaker_at as it was, a scan over every turn: the reference for the index."""
+    best, best_overlap = None, 0.0
+    for t in turns:
+        ov = min(end, t.end) - max(start, t.start)
+        if ov > best_overlap:
+            best, best_overlap = t.speaker, ov
+    if best is not None:
+        return best
+    mid = (start + end) / 2
+    near = min(turns, key=lambda t: max(t.start - mid, mid - t.end, 0.0), default=None)
+    if near is not None and max(near.start - mid, mid - near.end, 0.0) <= 1.0:
+        return near.speaker
+    return None
+
+
+def test_speaker_at_answers_as_a_scan_over_every_turn() -> None:
+    """Random turns, unsorted and overlapping, on a coarse grid too (equal overlaps, equal
+    distances, repeated turns) and with gaps over 1 s: the indexed lookup gives the scan's answer."""
+    from engine.speakers.diarize import Diarization, Turn
+
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(0, 30))
+        grid = trial % 2 == 0
+        turns = []
+        for _ in range(n):
+            a = float(rng.integers(0, 120)) * 0.25 if grid else float(rng.uniform(0, 30))
+            length = float(rng.integers(0, 12)) * 0.25 if grid else float(rng.exponential(1.5))
+            turns.append(Turn(a, a + length, int(rng.integers(0, 4))))
+        if turns and trial % 5 == 0:
+            turns += [Turn(t.start, t.end, (t.speaker + 1) % 4) for t in turns[:3]]  # same span, other speaker
+        d = Diarization(turns, 4, np.zeros((4, 256)))
+        for _ in range(60):
+            if grid:
+                s = float(rng.integers(-8, 132)) * 0.25
+                e = s + float(rng.integers(0, 8)) * 0.25
+            else:
+                s = float(rng.uniform(-3, 34))
+                e = s + float(rng.choice([0.0, 0.01, float(rng.exponential(0.7))]))
+            assert d.speaker_at(s, e) == _speaker_at_by_scan(turns, s, e), (turns, s, e)
+
+
 def _rttm_turns(path: Path) -> list[tuple[float, float, str]]:
     rows = [line.split() for line in path.read_text().splitlines()]
     assert rows and all(r[0] == "SPEAKER" and len(r) == 10 for r in rows)

@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from engine.audio import SAMPLE_RATE
+from engine.audio.mel import mel_filters
 
 N_FFT = 400
 HOP_LENGTH = 160
@@ -15,35 +16,6 @@ N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
 N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 mel frames per window
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100
 TOKENS_PER_SECOND = 50  # encoder output positions per second (stride 2)
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    """Slaney mel scale: linear below 1 kHz, logarithmic above (what Whisper was trained on)."""
-    f = np.asarray(f, dtype=np.float64)
-    mel = f / (200.0 / 3)
-    log_region = f >= 1000.0
-    return np.where(log_region, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), mel)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
-    f = m * (200.0 / 3)
-    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), f)
-
-
-@lru_cache(maxsize=4)
-def mel_filters(n_mels: int = 80) -> np.ndarray:
-    """Slaney-normalised triangular filters, shape [n_mels, N_FFT // 2 + 1]."""
-    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    mel_pts = np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), n_mels + 2)
-    hz = _mel_to_hz(mel_pts)
-    fdiff = np.diff(hz)
-    ramps = hz[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0, np.minimum(lower, upper))
-    weights *= (2.0 / (hz[2 : n_mels + 2] - hz[:n_mels]))[:, None]
-    return weights.astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +38,7 @@ def log_mel(audio: np.ndarray, n_mels: int = 80, n_frames: int = N_FRAMES) -> np
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH][:n_frames]
     spec = np.fft.rfft(frames * _window(), axis=-1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    mel = mel_filters(n_mels) @ power.T
+    mel = mel_filters(n_mels, N_FFT) @ power.T
     log_spec = np.log10(np.maximum(mel, 1e-10))
     log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
     return ((log_spec + 4.0) / 4.0).astype(np.float32)

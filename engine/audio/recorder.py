@@ -16,7 +16,7 @@ A session folder (under ``<data dir>/sessions/``) holds:
     pause, "wall_paused": unix time, "wall_resumed": unix time}`` per pause (the recording has
     no paused time; ``wall_resumed`` is null while paused, or after a crash while paused; a stop
     while paused sets it to the stop time), so audio time maps back to wall time
-    (``engine.live.audio_to_wall``);
+    (``engine.live.wall_time.audio_to_wall``);
   * ``audio.wav`` — the recording;
   * ``.lock`` — held open and locked while the session runs, so another start can tell a
     live session from one whose process died (:func:`unfinished_sessions`).

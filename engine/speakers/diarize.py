@@ -20,8 +20,10 @@ import numpy as np
 from engine.errors import Cancelled
 from engine.speakers.clustering import METHODS, centroids
 from engine.speakers.embedding import FRAMES_PER_SECOND, MelStream, SpeakerEncoder
+from engine.speakers.turns import Turns
 
 Region = tuple[float, float]
+_SLACK = 1e-6  # seconds: widens index lookups past any rounding in their bounds (extra turns score nothing)
 
 
 @dataclass
@@ -66,20 +68,40 @@ class Diarization:
     embeddings: np.ndarray | None = field(default=None, repr=False)
     labels: np.ndarray | None = field(default=None, repr=False)
 
+    _index: tuple[tuple[int, int], Turns[int]] | None = field(default=None, init=False, repr=False, compare=False)
+
     def speaker_at(self, start: float, end: float) -> int | None:
-        """The speaker who talks most within [start, end]; else the nearest turn within 1 s."""
+        """The speaker of the turn that overlaps [start, end] most; else the nearest turn's within 1 s.
+
+        Equal candidates go to the earlier turn in ``turns``. Every word of a transcript asks,
+        so the turns are indexed once (bisect, engine.speakers.turns) rather than scanned per word;
+        the lookup reads a superset of the turns that can qualify (``_SLACK`` wider, so rounding
+        cannot leave one out) and scores them exactly as a scan over all of them would.
+        """
+        index = self._turn_index()
         best, best_overlap = None, 0.0
-        for t in self.turns:
-            ov = min(end, t.end) - max(start, t.start)
-            if ov > best_overlap:
-                best, best_overlap = t.speaker, ov
+        for a, b, i in index.near(start - _SLACK, end + _SLACK):
+            ov = min(end, b) - max(start, a)
+            if ov > best_overlap or (ov == best_overlap and best is not None and i < best):
+                best, best_overlap = i, ov
         if best is not None:
-            return best
+            return self.turns[best].speaker
         mid = (start + end) / 2
-        near = min(self.turns, key=lambda t: max(t.start - mid, mid - t.end, 0.0), default=None)
-        if near is not None and max(near.start - mid, mid - near.end, 0.0) <= 1.0:
-            return near.speaker
+        near = min(
+            index.near(mid - 1.0 - _SLACK, mid + 1.0 + _SLACK),
+            key=lambda t: (max(t[0] - mid, mid - t[1], 0.0), t[2]),
+            default=None,
+        )
+        if near is not None and max(near[0] - mid, mid - near[1], 0.0) <= 1.0:
+            return self.turns[near[2]].speaker
         return None
+
+    def _turn_index(self) -> Turns[int]:
+        """(start, end, position in ``turns``), rebuilt if ``turns`` is replaced or grows."""
+        key = (id(self.turns), len(self.turns))
+        if self._index is None or self._index[0] != key:
+            self._index = (key, Turns([(t.start, t.end, i) for i, t in enumerate(self.turns)]))
+        return self._index[1]
 
 
 def plan_spans(regions: Sequence[Region], window: float, hop: float, min_window: float) -> list[Region]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio import SAMPLE_RATE
+from engine.audio.mel import mel_filters
 from engine.errors import ModelError
 from engine.paths import data_dir
 from engine.speakers import ge2e
@@ -28,29 +29,6 @@ N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms: 100 frames a second
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP
 TARGET_DBFS = -30.0  # the encoder's training loudness; quieter input is raised to it
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    f = np.asarray(f, dtype=np.float64)
-    lin = f / (200.0 / 3)
-    return np.where(f >= 1000.0, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), lin)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
-    return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), m * (200.0 / 3))
-
-
-@lru_cache(maxsize=1)
-def mel_filters() -> np.ndarray:
-    """40 Slaney-normalised triangular filters over 0-8 kHz, [40, 201]."""
-    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), ge2e.N_MELS + 2))
-    fdiff = np.diff(hz)
-    ramps = hz[:, None] - fft_freqs[None, :]
-    weights = np.maximum(0, np.minimum(-ramps[:-2] / fdiff[:-1, None], ramps[2:] / fdiff[1:, None]))
-    weights *= (2.0 / (hz[2:] - hz[:-2]))[:, None]
-    return weights.astype(np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +46,7 @@ def mel_power(audio: np.ndarray) -> np.ndarray:
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
     spec = np.fft.rfft(frames * _hann(), axis=-1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    return power @ mel_filters().T
+    return power @ mel_filters(ge2e.N_MELS, N_FFT).T
 
 
 class MelStream:
@@ -102,7 +80,7 @@ class MelStream:
             return
         view = np.lib.stride_tricks.sliding_window_view(self.tail[first:], N_FFT)[::HOP][:n]
         spec = np.fft.rfft(view * _hann(), axis=-1)
-        self.frames.append(((spec.real**2 + spec.imag**2).astype(np.float32)) @ mel_filters().T)
+        self.frames.append(((spec.real**2 + spec.imag**2).astype(np.float32)) @ mel_filters(ge2e.N_MELS, N_FFT).T)
         self.next_frame += n
         keep_from = self.next_frame * HOP - N_FFT // 2 - self.tail_start
         self.tail = self.tail[keep_from:]

@@ -2,7 +2,8 @@
 
 Built on a loaded ``engine.recognizer.Recognizer``, whose decoder, tokenizer, voice detector and
 speaker model it shares with file jobs; the pieces that are not recognition (events, the file
-source, the event log) are in engine/live.py.
+source, the event log, the options) are beside it in engine/live/; speaker labels from turns
+are engine/speakers/turns.py.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ import numpy as np
 
 from engine.errors import Cancelled, MinutesError
 from engine.file_job import AsrOptions, ChapterOptions, ProgressCallback, SpeakerOptions, TranscribeOptions
-from engine.live import (
+from engine.live.events import (
     ChapterInfo,
     ChapterList,
     ConfirmedText,
-    FileSource,
     Level,
     LiveEvent,
-    LiveOptions,
     PartialText,
     SegmentDone,
     SessionState,
@@ -35,11 +34,12 @@ from engine.live import (
     Started,
     Status,
     Stopped,
-    label_segments,
     speaker_name,
-    split_at_speaker_changes,
 )
+from engine.live.file_source import FileSource
+from engine.live.options import LiveOptions
 from engine.recognizer import Recognizer
+from engine.speakers.turns import label_segments, split_at_speaker_changes
 from engine.transcript import AudioInfo, ModelInfo, Segment, Transcript
 
 log = logging.getLogger("minutes.live_session")
@@ -48,7 +48,7 @@ log = logging.getLogger("minutes.live_session")
 class LiveSession:
     """A live meeting: capture -> crash-safe recorder -> streaming recognizer -> speakers -> chapters.
 
-    Subscribers (plain callables, :meth:`subscribe`) receive :class:`engine.live.LiveEvent`s from
+    Subscribers (plain callables, :meth:`subscribe`) receive :class:`engine.live.events.LiveEvent`s from
     the session's threads and must return quickly (a GUI posts them to its own thread). Audio is
     on disk before it is recognized, so a crash loses at most a second (engine/audio/recorder.py);
     recognition runs in its own thread on whatever audio has arrived, so slow compute means
@@ -181,7 +181,7 @@ class LiveSession:
 
         Words still open are confirmed (a ``segment`` follows), a ``status`` event says
         ``paused``, and session.json notes the pause. The recording simply lacks the paused
-        time (transcript times are the recording's: ``engine.live.audio_to_wall`` maps them back);
+        time (transcript times are the recording's: ``engine.live.wall_time.audio_to_wall`` maps them back);
         a file source waits where it is. Stopping while paused is fine."""
         self._want(True)
 

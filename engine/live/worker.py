@@ -11,7 +11,7 @@ Start records without waiting for the model), then waits for one command:
 
     parent -> child:   StartLive(options, streaming) | RecoverLive(folder, options), then
                        "pause" | "resume" | "stop" (strings), None = the parent is gone (stop)
-    child -> parent:   LiveReady, LiveProgress, engine.live.LiveEvent (the session's events),
+    child -> parent:   LiveReady, LiveProgress, engine.live.events.LiveEvent (the session's events),
                        LiveFinished, LiveFailed
 """
 
@@ -31,7 +31,7 @@ log = logging.getLogger("minutes.live_worker")
 
 @dataclass
 class StartLive:
-    options: Any  # engine.live.LiveOptions
+    options: Any  # engine.live.options.LiveOptions
     streaming: Any = None  # engine.asr.streaming.StreamingOptions; None: the defaults
 
 
@@ -103,7 +103,7 @@ def _get(inbox, timeout: float | None = None):
 
 
 def _run_session(recognizer, command: StartLive, inbox, outbox) -> None:
-    from engine.live_session import LiveSession
+    from engine.live.session import LiveSession
 
     session = LiveSession(recognizer, command.options, command.streaming)
     session.subscribe(outbox.put)  # a multiprocessing queue's put never blocks the caller
@@ -138,7 +138,7 @@ def _run_session(recognizer, command: StartLive, inbox, outbox) -> None:
 
 
 def _recover(recognizer, command: RecoverLive, outbox) -> None:
-    from engine.live_session import LiveSession
+    from engine.live.session import LiveSession
 
     def progress(p) -> None:
         outbox.put(LiveProgress("recover", float(p.fraction), p.message))
