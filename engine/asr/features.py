@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from engine.audio import SAMPLE_RATE
-from engine.audio.mel import mel_filters
+from engine.audio.mel import hann, mel_filters
 
 N_FFT = 400
 HOP_LENGTH = 160
@@ -16,12 +14,6 @@ N_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
 N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 mel frames per window
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100
 TOKENS_PER_SECOND = 50  # encoder output positions per second (stride 2)
-
-
-@lru_cache(maxsize=1)
-def _window() -> np.ndarray:
-    n = np.arange(N_FFT)
-    return (0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT)).astype(np.float32)  # periodic Hann
 
 
 def log_mel(audio: np.ndarray, n_mels: int = 80, n_frames: int = N_FRAMES) -> np.ndarray:
@@ -36,7 +28,7 @@ def log_mel(audio: np.ndarray, n_mels: int = 80, n_frames: int = N_FRAMES) -> np
     padded[:half] = body[1 : half + 1][::-1]
     padded[half + N_SAMPLES :] = body[-half - 1 : -1][::-1]
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH][:n_frames]
-    spec = np.fft.rfft(frames * _window(), axis=-1)
+    spec = np.fft.rfft(frames * hann(N_FFT), axis=-1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     mel = mel_filters(n_mels, N_FFT) @ power.T
     log_spec = np.log10(np.maximum(mel, 1e-10))

@@ -47,3 +47,12 @@ def mel_filters(
     out = weights.astype(np.float32)
     out.flags.writeable = False
     return out
+
+
+@lru_cache(maxsize=4)
+def hann(n_fft: int) -> np.ndarray:
+    """The periodic Hann window of Whisper's and GE2E's STFT (read-only, shared)."""
+    n = np.arange(n_fft)
+    w = (0.5 - 0.5 * np.cos(2 * np.pi * n / n_fft)).astype(np.float32)
+    w.setflags(write=False)
+    return w

@@ -16,24 +16,18 @@ from typing import Any
 EVENT_TYPES = ("started", "partial", "confirmed", "segment", "speaker", "chapter", "level", "status", "stopped")
 
 
-class EventType(str, enum.Enum):
-    """What a :class:`LiveEvent` is; a ``str``, so ``event.type == "confirmed"`` holds."""
-
-    STARTED = "started"
-    PARTIAL = "partial"
-    CONFIRMED = "confirmed"
-    SEGMENT = "segment"
-    SPEAKER = "speaker"
-    CHAPTER = "chapter"
-    LEVEL = "level"
-    STATUS = "status"
-    STOPPED = "stopped"
+class _Named(str, enum.Enum):
+    """A ``str`` enum that prints as its value."""
 
     def __str__(self) -> str:
         return self.value
 
 
-class SessionState(str, enum.Enum):
+# What a :class:`LiveEvent` is; a ``str``, so ``event.type == "confirmed"`` holds.
+EventType = _Named("EventType", [(t.upper(), t) for t in EVENT_TYPES], module=__name__)
+
+
+class SessionState(_Named):
     """The ``state`` of a ``status`` event (a ``str``: ``state == "paused"`` holds).
 
     From the input (engine/audio/capture.py, engine/live/file_source.py): ``capturing`` (audio is
@@ -57,9 +51,6 @@ class SessionState(str, enum.Enum):
     ERROR = "error"
     FINAL_PASS = "final_pass"
     FINAL_PASS_CANCELLED = "final_pass_cancelled"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def of(cls, state: str) -> SessionState | str:
@@ -95,9 +86,7 @@ class Stopped:
 
 
 @dataclass(frozen=True)
-class PartialText:
-    """Unconfirmed words of line ``segment``; the next partial replaces them."""
-
+class _LineWords:
     segment: int
     words: tuple[Word3, ...] = ()
 
@@ -106,14 +95,13 @@ class PartialText:
 
 
 @dataclass(frozen=True)
-class ConfirmedText:
+class PartialText(_LineWords):
+    """Unconfirmed words of line ``segment``; the next partial replaces them."""
+
+
+@dataclass(frozen=True)
+class ConfirmedText(_LineWords):
     """Words of line ``segment`` fixed for good (appended to the line's earlier confirmed words)."""
-
-    segment: int
-    words: tuple[Word3, ...] = ()
-
-    def to_data(self) -> dict[str, Any]:
-        return {"segment": self.segment, "words": [list(w) for w in self.words]}
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,12 @@ import logging
 import os
 import tempfile
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from engine.audio import SAMPLE_RATE
-from engine.audio.mel import mel_filters
+from engine.audio.mel import hann, mel_filters
 from engine.errors import ModelError
 from engine.paths import data_dir
 from engine.speakers import ge2e
@@ -31,12 +30,6 @@ FRAMES_PER_SECOND = SAMPLE_RATE // HOP
 TARGET_DBFS = -30.0  # the encoder's training loudness; quieter input is raised to it
 
 
-@lru_cache(maxsize=1)
-def _hann() -> np.ndarray:
-    n = np.arange(N_FFT)
-    return (0.5 - 0.5 * np.cos(2 * np.pi * n / N_FFT)).astype(np.float32)
-
-
 def mel_power(audio: np.ndarray) -> np.ndarray:
     """Mel power frames [n_frames, 40] for 16 kHz audio (1 + len // 160 frames)."""
     audio = np.asarray(audio, dtype=np.float32)
@@ -44,7 +37,7 @@ def mel_power(audio: np.ndarray) -> np.ndarray:
     if len(padded) < N_FFT:
         padded = np.pad(padded, (0, N_FFT - len(padded)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
-    spec = np.fft.rfft(frames * _hann(), axis=-1)
+    spec = np.fft.rfft(frames * hann(N_FFT), axis=-1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     return power @ mel_filters(ge2e.N_MELS, N_FFT).T
 
@@ -79,7 +72,7 @@ class MelStream:
         if n <= 0:
             return
         view = np.lib.stride_tricks.sliding_window_view(self.tail[first:], N_FFT)[::HOP][:n]
-        spec = np.fft.rfft(view * _hann(), axis=-1)
+        spec = np.fft.rfft(view * hann(N_FFT), axis=-1)
         self.frames.append(((spec.real**2 + spec.imag**2).astype(np.float32)) @ mel_filters(ge2e.N_MELS, N_FFT).T)
         self.next_frame += n
         keep_from = self.next_frame * HOP - N_FFT // 2 - self.tail_start
