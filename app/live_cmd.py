@@ -212,13 +212,16 @@ def live_command(args: argparse.Namespace) -> int:
         fail(str(e))
         return EXIT_BAD_INPUT
 
-    streaming = StreamingOptions(language=args.language, initial_prompt=args.initial_prompt)
-    if args.chunk_seconds:
-        streaming.chunk_seconds = args.chunk_seconds
-    if args.encoder_seconds:
-        streaming.encoder_seconds = args.encoder_seconds
-    if args.confirm_after is not None:
-        streaming.confirm_after_seconds = args.confirm_after
+    tuning = {
+        "chunk_seconds": args.chunk_seconds or None,
+        "encoder_seconds": args.encoder_seconds or None,
+        "confirm_after_seconds": args.confirm_after,
+    }
+    streaming = StreamingOptions(
+        language=args.language,
+        initial_prompt=args.initial_prompt,
+        **{k: v for k, v in tuning.items() if v is not None},  # the defaults where not given
+    )
     options = LiveOptions(
         input_device=args.input_device,
         system_device=args.system_device,

@@ -125,12 +125,11 @@ class LiveController(QObject):
             self.app.settings.save(p)
         options = LiveOptions(
             input_device=microphone or None,
+            system_device=system or None,
             from_file=from_file,
             realtime=True,
             keywords=agenda or None,
         )
-        if system and hasattr(options, "system_device"):
-            options.system_device = system
         self._segments, self._open = {}, {}
         self.view.reset()
         self._set_state(STARTING)

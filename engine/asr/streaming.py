@@ -54,7 +54,7 @@ log = logging.getLogger("minutes.live")
 REPEAT_TOKENS = 4  # a decoded run of this many tokens seen before in the window is a loop
 
 
-@dataclass
+@dataclass(frozen=True)
 class StreamingOptions:
     language: str | None = None  # None: detected on the first utterance, then kept
     task: str = "transcribe"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class LiveOptions:
     """What a live session does besides recognition (which ``streaming`` configures)."""
 
