@@ -47,15 +47,18 @@ def tiny_model(seed: int = 0) -> Whisper:
     return model
 
 
-def clips(n: int = 4, data: Path = DATA) -> Manifest:
+def clips(n: int = 4, data: Path = DATA, seconds: tuple[float, float] | None = None) -> Manifest:
+    """``n`` of CLIPS, or with ``seconds`` the first ``n`` clips of asr_en.tsv of that length range."""
     import soundfile as sf
 
     texts = dict(line.split("\t", 1) for line in (data / "asr_en.tsv").read_text(encoding="utf-8").splitlines())
+    names = [f"asr_en/{name}.wav" for name in CLIPS] if seconds is None else list(texts)
     utts = []
-    for name in CLIPS[:n]:
-        rel = f"asr_en/{name}.wav"
-        utts.append(Utterance(data / rel, texts[rel].strip(), sf.info(data / rel).duration, "en"))
-    return Manifest(data / "asr_en.tsv", utts)
+    for rel in names:
+        duration = sf.info(data / rel).duration
+        if seconds is None or seconds[0] <= duration <= seconds[1]:
+            utts.append(Utterance(data / rel, texts[rel].strip(), duration, "en"))
+    return Manifest(data / "asr_en.tsv", utts[:n])
 
 
 def tiny_config(**kw: Any) -> TrainConfig:
