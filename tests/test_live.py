@@ -130,19 +130,6 @@ def test_streaming_memory_and_window_stay_bounded(recognizer, stream_model, data
     assert len(rec.context) <= o.prompt_chars
 
 
-def test_agreement_and_loop_helpers():
-    from engine.asr.streaming import StreamWord, _agreement, _repeats, _tail_text
-
-    def ws(text):
-        return [StreamWord(i, i + 1, " " + w, 1.0) for i, w in enumerate(text.split())]
-
-    assert _agreement(ws("so my fellow"), ws("so my Fellow, Americans")) == 3
-    assert _agreement(ws("so my"), ws("and so my")) == 0
-    assert _repeats([1, 2, 3, 4, 5, 9, 2, 3, 4, 5], new=5)
-    assert not _repeats([1, 2, 3, 4, 5, 6, 7, 8], new=4)
-    assert _tail_text("one two three four", 9) == " four"
-
-
 # -- recorder -------------------------------------------------------------------------------------
 
 

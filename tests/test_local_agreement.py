@@ -65,3 +65,24 @@ def test_a_decoding_loop_is_seen_when_the_last_tokens_repeat():
 def test_the_prompt_keeps_the_end_of_the_text_from_a_word_boundary():
     assert tail_text("short", 200) == "short"
     assert tail_text(" alpha beta gamma delta", 12) == " gamma delta"
+
+
+def test_agreement_and_loop_helpers():
+    from functools import partial
+
+    from engine.asr.decoding import repeats
+    from engine.asr.local_agreement import StreamWord
+    from engine.asr.local_agreement import agreement as _agreement
+    from engine.asr.local_agreement import tail_text as _tail_text
+    from engine.asr.streaming import REPEAT_TOKENS
+
+    _repeats = partial(repeats, n=REPEAT_TOKENS)  # (moved from tests/test_live.py)
+
+    def ws(text):
+        return [StreamWord(i, i + 1, " " + w, 1.0) for i, w in enumerate(text.split())]
+
+    assert _agreement(ws("so my fellow"), ws("so my Fellow, Americans")) == 3
+    assert _agreement(ws("so my"), ws("and so my")) == 0
+    assert _repeats([1, 2, 3, 4, 5, 9, 2, 3, 4, 5], new=5)
+    assert not _repeats([1, 2, 3, 4, 5, 6, 7, 8], new=4)
+    assert _tail_text("one two three four", 9) == " four"
