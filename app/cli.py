@@ -254,10 +254,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from app.cli_data import data_command
 
         return data_command(args)
-    if args.command == "evaluate":
-        from app.cli_training import evaluate_command
+    if args.command in ("train", "evaluate"):
+        from app.cli_training import evaluate_command, train_command
 
-        return evaluate_command(args)
+        return train_command(args) if args.command == "train" else evaluate_command(args)
     if args.command == "models":
         from app.cli_models import models_command
 

@@ -163,6 +163,7 @@ def load_config(
             raise ConfigError(f"'{path}' is not a valid TOML file: {e}.") from None
         if isinstance(data.get("train"), dict):
             data = {**{k: v for k, v in data.items() if k != "train"}, **data["train"]}
+        data.pop("augment", None)  # the [augment] table is AugmentConfig's (engine/training/augment.py)
         file_preset = data.pop("preset", None)
         preset = preset or file_preset
         values.update(data)

@@ -134,10 +134,12 @@ def evaluate(
     return report
 
 
+# The forgetting check's default clips: plain read English (LJ Speech), beside the repo.
+DEFAULT_GENERAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "asr_en.tsv"
+
+
 def general_set(path: str | Path | None = None) -> list[Utterance]:
     """The forgetting check's clips: a ``path<TAB>text`` file (default: the shared asr_en.tsv)."""
     from engine.training.importers import import_tsv
 
-    if path is None:
-        path = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "asr_en.tsv"
-    return import_tsv(path, language="en").utterances
+    return import_tsv(path or DEFAULT_GENERAL, language="en").utterances

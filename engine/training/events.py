@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EVENT_TYPES = ("start", "step", "eval", "checkpoint", "done", "error", "cancelled")
+# "stage" and "result": the fine-tune run around the training (scoring before, export, after)
+EVENT_TYPES = ("start", "step", "eval", "checkpoint", "done", "error", "cancelled", "stage", "result")
 FIELDS = ("step", "total_steps", "epoch", "loss", "lr", "dev_wer", "elapsed_s", "eta_s", "message")
 EVENTS_FILE = "events.jsonl"
 
