@@ -93,7 +93,7 @@ def test_a_short_fine_tune_is_registered_and_transcribes(home, tmp_path, clips):
     dev = write_manifest(tmp_path / "dev.jsonl", clips[4:6])
     word = clips[0].text.split()[1].strip(",.")
     args = ["train", "--train", str(train), "--dev", str(dev), "--name", "team-base", "--general", "none"]
-    args += ["--set", "steps=2", "--set", "warmup_steps=1", "--set", "batch_seconds=20", "--set", "eval_every=0"]
+    args += ["--set", "steps=2", "--set", "warmup_steps=1", "--set", "batch_seconds=30", "--set", "eval_every=0"]
     r = run(home, *args, "--terms", word, "--json", timeout=1500)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)

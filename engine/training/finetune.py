@@ -213,6 +213,7 @@ def _train(job: FinetuneJob, train_m: Manifest, dev_m: Manifest, run_dir: Path, 
         cancel=cancel,
         augment_audio=audio_hook,
         augment_mel=mel_hook if aug.spec_augment.enabled else None,
+        append_events=True,  # after the run's own "stage"/"result" events
     )
 
 

@@ -393,14 +393,16 @@ def train(
     augment_mel: AugmentMel | None = None,
     model: Whisper | None = None,
     tokenizer: Tokenizer | None = None,
+    append_events: bool = False,
 ) -> TrainResult:
     """Fine-tune ``model`` (default: the packaged Whisper base; trained in place) on a manifest.
 
     Writes ``out_dir/events.jsonl`` (one event a line), ``checkpoint.pt`` (every
     ``checkpoint_every`` steps, on cancel and at the end) and ``model.pt`` (the best dev weights,
-    adapters merged). ``resume`` continues from ``checkpoint.pt`` exactly where it stopped. A
-    set ``cancel`` saves a checkpoint and raises Cancelled. Under torchrun every rank calls this;
-    rank 0 alone writes files and events."""
+    adapters merged); ``append_events`` keeps what a caller logged there before. ``resume``
+    continues from ``checkpoint.pt`` exactly where it stopped. A set ``cancel`` saves a checkpoint
+    and raises Cancelled. Under torchrun every rank calls this; rank 0 alone writes files and
+    events."""
     config = config or TrainConfig()
     out = Path(out_dir)
     cuda = config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
@@ -413,7 +415,7 @@ def train(
                 out.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise MinutesError(f"Cannot create the training folder '{out}': {e.strerror or e}.") from None
-            log = EventLog(out / EVENTS_FILE, events, append=resume)
+            log = EventLog(out / EVENTS_FILE, events, append=resume or append_events)
         distributed.barrier(world)
         if config.threads:
             torch.set_num_threads(config.threads)
