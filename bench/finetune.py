@@ -28,6 +28,8 @@ OUT = ROOT / "bench" / "out" / "finetune"
 # variant -> (extra --set values, [augment] TOML lines)
 VARIANTS: dict[str, tuple[list[str], list[str]]] = {
     "quick": ([], []),
+    "steps-100": (["steps=100", "eval_every=50"], []),
+    "lr-5e-6": (["lr=5e-6"], []),
     "no-specaugment": ([], ["[augment.spec_augment]", "enabled = false"]),
     "no-noise": ([], ["[augment.noise]", "enabled = false"]),
     "no-speed": ([], ["[augment.speed]", "enabled = false"]),
@@ -167,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             r["torch_vs_onnx"] = torch_vs_onnx(r["model"], args.data, home)
         results.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    out = OUT / f"results-{'-'.join(args.variants.split(','))}.json"
+    out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(table(results))
     for r in results:
         if "torch_vs_onnx" in r:

@@ -355,6 +355,8 @@ def test_microphone_and_system_audio_are_mixed_and_one_can_be_unplugged(pulse2, 
     try:
         assert os.environ.get("PULSE_SOURCE") == "users.own.choice"
         _until(lambda: got.samples > SR // 2, 15)
+        # a PulseAudio monitor can take seconds to start on a loaded machine: play once both deliver
+        _until(lambda: all(lane.received > 0 for lane in mix.mixer.lanes.values()), 15)
         start = got.samples
         players = [_play(_tone_file(tmp_path, 440, 4.0, 48000), SINK_A),
                    _play(_tone_file(tmp_path, 1000, 4.0, 44100), SINK_B)]  # fmt: skip

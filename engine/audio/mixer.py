@@ -79,10 +79,12 @@ class _Lane:
         self.size = 0
         self.active = False
         self.dropped = 0
+        self.received = 0  # samples this source ever delivered (0: it has not started yet)
 
     def push(self, block: np.ndarray, cap: int) -> None:
         self.chunks.append(np.asarray(block, dtype=np.float32).reshape(-1))
         self.size += self.chunks[-1].size
+        self.received += self.chunks[-1].size
         while self.size > cap and self.chunks:  # nothing takes the mix: keep the newest audio
             over = self.size - cap
             head = self.chunks[0]
