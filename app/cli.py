@@ -235,33 +235,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANCELLED
 
 
-def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if args.command == "export":
-        from app.export_cmd import export_command
+# command -> (module, function): each command's module is imported only when it runs
+COMMANDS = {
+    "export": ("app.export_cmd", "export_command"),
+    "live": ("app.live_cmd", "live_command"),
+    "devices": ("app.live_cmd", "devices_command"),
+    "voices": ("app.cli_voices", "voices_command"),
+    "data": ("app.cli_data", "data_command"),
+    "train": ("app.cli_training", "train_command"),
+    "evaluate": ("app.cli_training", "evaluate_command"),
+    "models": ("app.cli_models", "models_command"),
+}
 
-        return export_command(args)
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "transcribe":
         return transcribe_command(args)
-    if args.command in ("live", "devices"):
-        from app.live_cmd import devices_command, live_command
+    if args.command in COMMANDS:
+        import importlib
 
-        return live_command(args) if args.command == "live" else devices_command(args)
-    if args.command == "voices":
-        from app.cli_voices import voices_command
-
-        return voices_command(args)
-    if args.command == "data":
-        from app.cli_data import data_command
-
-        return data_command(args)
-    if args.command in ("train", "evaluate"):
-        from app.cli_training import evaluate_command, train_command
-
-        return train_command(args) if args.command == "train" else evaluate_command(args)
-    if args.command == "models":
-        from app.cli_models import models_command
-
-        return models_command(args)
+        module, function = COMMANDS[args.command]
+        return getattr(importlib.import_module(module), function)(args)
     parser.print_help()
     return EXIT_OK if args.command is None else EXIT_BAD_INPUT
 

@@ -396,6 +396,7 @@ class Decoder:
         self.tok = tok
         self.cancel = cancel or (lambda: None)
         self.vocab = model.manifest.dims["n_vocab"]
+        self._filters: dict[tuple, LogitFilter] = {}
 
     # -- prompts ---------------------------------------------------------------------------
     def prompt_tokens(self, opts: DecodingOptions) -> list[int]:
@@ -423,6 +424,13 @@ class Decoder:
         return np.array(sorted(i for i in ids if i < self.vocab), dtype=np.int64)
 
     def logit_filter(self, opts: DecodingOptions) -> LogitFilter:
+        """The filter for ``opts``, built once per kind of pass (live asks for one every hypothesis)."""
+        key = (opts.without_timestamps, opts.max_initial_timestamp, opts.suppress_blank, opts.suppress_tokens)
+        if key not in self._filters:
+            self._filters[key] = self._build_filter(opts)
+        return self._filters[key]
+
+    def _build_filter(self, opts: DecodingOptions) -> LogitFilter:
         rules = None
         if not opts.without_timestamps:
             max_initial = opts.max_initial_timestamp
