@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,13 +68,18 @@ def run_variant(name: str, data: Path, home: Path, extra: list[str]) -> dict:
         cmd += ["--set", s]
     env = {**os.environ, "MINUTES_DATA_DIR": str(home)}
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    wall = time.monotonic() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # MiB, largest child so far
-    if proc.returncode != 0:
-        print(proc.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(f"{name}: minutes train failed ({proc.returncode})")
-    summary = json.loads(proc.stdout)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # this run's own peak RSS, not the largest so far
+        wall = time.monotonic() - t0
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    peak = usage.ru_maxrss / 1024  # MiB
+    if code != 0:
+        print(stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"{name}: minutes train failed ({code})")
+    summary = json.loads(stdout)
     events = [json.loads(x) for x in (home / "training" / model / "events.jsonl").read_text().splitlines()]
     steps = [e for e in events if e["type"] == "step"]
     train_s = steps[-1]["elapsed_s"] if steps and steps[-1].get("elapsed_s") else summary["train_seconds"]
@@ -114,13 +119,16 @@ with torch.no_grad():
     for i in range(len(clips)):
         b = clips.batch([i], trim=False)
         start = torch.tensor([clips.sequences[i][: clips.prefix_lengths[i]]])
-        ids = fwd.greedy(b.mel, start, [int(8 * dev[i].duration) + 10], tok.eot)[0]
+        ids = fwd.greedy(b.mel, start, [int(8 * dev[i].duration) + 10], tok.eot,
+                         tok.non_speech_tokens, tok.blank_tokens)[0]
         torch_texts.append(tok.decode(ids).strip())
-rec = RecognizerSpec({model_name!r}, "cpu", "int8").load()
-onnx_texts = transcribe_clips(rec, dev, EvalOptions(language="en", beam_size=1))
-same = sum(a == b for a, b in zip(torch_texts, onnx_texts))
-print(json.dumps({{"clips": len(dev), "same_text": same, "examples": [
-    [a, b] for a, b in zip(torch_texts, onnx_texts) if a != b][:3]}}))
+out = {{"clips": len(dev)}}
+for precision in ("int8", "fp32"):
+    rec = RecognizerSpec({model_name!r}, "cpu", precision).load()
+    texts = transcribe_clips(rec, dev, EvalOptions(language="en", beam_size=1))
+    out[precision] = {{"same_text": sum(a == b for a, b in zip(torch_texts, texts)),
+                      "examples": [[a, b] for a, b in zip(torch_texts, texts) if a != b][:3]}}
+print(json.dumps(out))
 """
     env = {**os.environ, "MINUTES_DATA_DIR": str(home)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -128,6 +136,13 @@ print(json.dumps({{"clips": len(dev), "same_text": same, "examples": [
         print(proc.stderr[-3000:], file=sys.stderr)
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def check_line(c: dict) -> str:
+    if "error" in c:
+        return f"torch-vs-ONNX check failed: {c['error']}"
+    parts = [f"{p.upper()} {c[p]['same_text']}/{c['clips']}" for p in ("int8", "fp32") if p in c]
+    return "exported model vs torch weights (greedy both), same text on dev clips: " + ", ".join(parts)
 
 
 def _pct(x) -> str:
@@ -155,7 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], help="extra training setting for every variant")
     ap.add_argument("--data", type=Path, default=OUT / "data")
     ap.add_argument("--no-check", action="store_true", help="skip the torch-vs-ONNX text check")
+    ap.add_argument("--check-only", metavar="MODEL", help="only the torch-vs-ONNX check of a trained model")
     args = ap.parse_args(argv)
+    if args.check_only:
+        result = torch_vs_onnx(args.check_only, args.data, home_dir())
+        print(json.dumps(result, indent=1))
+        print(check_line(result))
+        return 0
     if not (args.data / "dev.jsonl").exists():
         from bench.finetune_data import main as build
 
@@ -174,11 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     for r in results:
         if "torch_vs_onnx" in r:
-            c = r["torch_vs_onnx"]
-            print(
-                f"\n{r['variant']}: INT8 export vs torch weights, same text on "
-                f"{c.get('same_text')}/{c.get('clips')} dev clips"
-            )
+            print(f"\n{r['variant']}: {check_line(r['torch_vs_onnx'])}")
     return 0
 
 

@@ -435,7 +435,7 @@ class Decoder:
         if not opts.without_timestamps:
             max_initial = opts.max_initial_timestamp
             rules = TimestampRules(self.tok, round(max_initial / 0.02) if max_initial is not None else None)
-        blank = [*self.tok.encode(" "), self.tok.eot] if opts.suppress_blank else []
+        blank = self.tok.blank_tokens if opts.suppress_blank else []
         return LogitFilter(self.suppress_list(opts), blank, rules)
 
     def strategy(self, opts: DecodingOptions, temperature: float, ids: list[int]) -> SearchStrategy:

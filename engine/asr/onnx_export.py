@@ -99,6 +99,7 @@ def export_model(
     metadata: dict | None = None,
     suppress_ids: list[int] | None = None,
     suppress_ids_begin: list[int] | None = None,
+    per_channel: bool = False,
     progress: ModelProgress | None = None,
     cancel: Cancel | None = None,
 ) -> Path:
@@ -144,7 +145,7 @@ def export_model(
             export_onnx(torch_model, tmp / "fp32", fp16=False, step=steps)
         if "int8" in wanted:
             with _quiet_quantizer():  # its advice on pre-processing is not for users
-                _quantize_files(tmp / "fp32", tmp / "int8", steps)
+                _quantize_files(tmp / "fp32", tmp / "int8", steps, per_channel)
             if "fp32" not in wanted:
                 shutil.rmtree(tmp / "fp32")
         if "fp16" in wanted:
@@ -368,7 +369,7 @@ def _quiet_quantizer():
             root.removeHandler(stand_in)
 
 
-def _quantize_files(src: Path, dst: Path, step: Callable[[str], None]) -> None:
+def _quantize_files(src: Path, dst: Path, step: Callable[[str], None], per_channel: bool = False) -> None:
     """Dynamic INT8 (weights int8, activations quantized on the fly) of ``src``'s graphs into ``dst``."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -380,4 +381,5 @@ def _quantize_files(src: Path, dst: Path, step: Callable[[str], None]) -> None:
             str(dst / name),
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gemm"],
+            per_channel=per_channel,
         )

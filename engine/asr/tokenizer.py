@@ -123,6 +123,11 @@ class Tokenizer:
         return seq
 
     @cached_property
+    def blank_tokens(self) -> list[int]:
+        """A bare space and EOT: never the first token sampled (an empty or blank transcript)."""
+        return [*self.encode(" "), self.eot]
+
+    @cached_property
     def non_speech_tokens(self) -> list[int]:
         """Tokens for symbols that are not speech (music notes, brackets, speaker tags)."""
         symbols = list('"#()*+/:;<=>@[\\]^_`{|}~「」『』')

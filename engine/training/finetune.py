@@ -236,6 +236,7 @@ def _export(model_path: Path, out: Path, name: str, job: FinetuneJob, cancel) ->
         tokenizer_json=base.tokenizer,
         suppress_ids=base.suppress_ids,
         suppress_ids_begin=base.suppress_ids_begin,
+        per_channel=True,
         cancel=cancel,
     )
     return out

@@ -10,6 +10,7 @@ frames there, as the live variable-length encoder does. With 3000 frames this is
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -100,11 +101,21 @@ class TrainForward(nn.Module):
         return dec.ln(x[:, -1]) @ dec.token_embedding.weight.T.to(x.dtype)
 
     @torch.no_grad()
-    def greedy(self, mel: Tensor, prefix: Tensor, max_new: list[int], eot: int) -> list[list[int]]:
+    def greedy(
+        self,
+        mel: Tensor,
+        prefix: Tensor,
+        max_new: list[int],
+        eot: int,
+        suppress: Sequence[int] = (),
+        blank: Sequence[int] = (),
+    ) -> list[list[int]]:
         """Greedy text tokens (no specials, no timestamps) of each row, up to ``max_new[row]`` or EOT.
 
-        A short loop with a key/value cache (the audio's computed once): without it, recomputing
-        every position each token makes a dev evaluation of Whisper base minutes long on a CPU."""
+        ``suppress`` is never chosen and ``blank`` never first, as the app's decoder does, so the
+        dev WER seen while training is the one the exported model gives. A short loop with a
+        key/value cache (the audio's computed once): without it, recomputing every position each
+        token makes a dev evaluation of Whisper base minutes long on a CPU."""
         xa = self.encode(mel)
         cache = [
             [xa, xa, c.heads(c.key(xa)), c.heads(c.value(xa))]
@@ -119,6 +130,10 @@ class TrainForward(nn.Module):
             logits = self._decode_step(step_in, past, cache).float()
             past += step_in.shape[1]
             logits[:, eot + 1 :] = float("-inf")  # text or EOT only
+            if suppress:
+                logits[:, list(suppress)] = float("-inf")
+            if blank and past == prefix.shape[1]:
+                logits[:, list(blank)] = float("-inf")
             nxt = logits.argmax(-1)
             for r in range(rows):
                 if done[r]:

@@ -290,7 +290,10 @@ class _Run:
                     clips = [indices[r] for r in rows]
                     max_new = [int(8 * self.dev.utterances[i].duration) + 10 for i in clips]
                     start = torch.tensor([prefix] * len(rows), device=self.device)
-                    out = self.forward.greedy(batch.mel[rows], start, max_new, self.tokenizer.eot)
+                    tok = self.tokenizer
+                    out = self.forward.greedy(
+                        batch.mel[rows], start, max_new, tok.eot, tok.non_speech_tokens, tok.blank_tokens
+                    )
                     for i, ids in zip(clips, out):
                         u = self.dev.utterances[i]
                         refs.append(u.text)
