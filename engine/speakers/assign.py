@@ -85,8 +85,10 @@ def apply_speakers(transcript: Transcript, diarization: Diarization, names: dict
 
 def speaker_turns(diarization: Diarization, ids: dict[int, str]) -> list[SpeakerTurn]:
     """The diarization's turns under the transcript's speaker ids (``ids``: cluster -> "S<n>"),
-    in start order; touching turns of one speaker are one (the diarizer has already smoothed)."""
-    return merge_turns([SpeakerTurn(t.start, t.end, ids[t.speaker]) for t in diarization.turns if t.speaker in ids])
+    in start order, a second voice's overlap turns included; touching turns of one speaker are
+    one (the diarizer has already smoothed)."""
+    turns = diarization.turns + diarization.overlaps
+    return merge_turns([SpeakerTurn(t.start, t.end, ids[t.speaker]) for t in turns if t.speaker in ids])
 
 
 def rename_speaker(transcript: Transcript, speaker_id: str, name: str) -> None:

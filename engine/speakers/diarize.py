@@ -67,6 +67,7 @@ class Diarization:
     spans: list[Region] = field(default_factory=list, repr=False)
     embeddings: np.ndarray | None = field(default=None, repr=False)
     labels: np.ndarray | None = field(default=None, repr=False)
+    overlaps: list[Turn] = field(default_factory=list)  # a second voice where two talk (not for words)
 
     _index: tuple[tuple[int, int], Turns[int]] | None = field(default=None, init=False, repr=False, compare=False)
 

@@ -1,0 +1,229 @@
+"""Who spoke when, overlap included: segmentation-3.0 windows -> CAM++ per local speaker -> clusters.
+
+The pyannote 3.x recipe, written here: one pass over the recording's blocks slides a 10 s window
+(``step`` apart) through a ring buffer; per window the segmentation model says which of up to
+three local speakers talk in each 17 ms frame, and CAM++ embeds each local speaker from the
+frames where it talks alone (overlapped frames would blend two voices). Only those small
+results are kept (a few kB a window), so memory stays flat on a two-hour meeting. The local
+speakers are then clustered into people (engine.speakers.local_clustering), and the windows'
+votes turned into turns (engine.speakers.reconstruct). The lenient voice detector of the GE2E
+pipeline gives the speech extent: segmentation-3.0 draws tight boundaries that miss the short
+pauses annotators count inside a turn.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.audio import SAMPLE_RATE
+from engine.errors import Cancelled
+from engine.speakers.diarize import Diarization, DiarizationOptions, Turn, _order_by_appearance
+from engine.speakers.local_clustering import LocalClusteringOptions, assign_windows, cluster_embeddings
+from engine.speakers.reconstruct import (
+    FrameGrid,
+    absorb_short,
+    aggregate,
+    fill_speech,
+    frame_speakers,
+    speech_mask,
+    to_turns,
+)
+
+WINDOW = 10.0
+WINDOW_SAMPLES = int(WINDOW * SAMPLE_RATE)
+FBANK_STEP = 0.01  # CAM++ features: 10 ms hop, 25 ms frames
+FBANK_OFFSET = 0.0125
+
+
+@dataclass(frozen=True)
+class OverlapOptions:
+    step: float = 2.5  # seconds between window starts
+    min_clean: float = 0.5  # seconds of solo speech a local speaker needs for a clustered embedding
+    min_weak: float = 0.2  # with less solo speech, its overlapped frames give an assign-only embedding
+    min_turn: float = 0.3  # shorter flickers of another voice inside a turn are absorbed
+    clustering: LocalClusteringOptions = field(default_factory=LocalClusteringOptions)
+    extent: str = "vad"  # speech = "vad" (lenient Silero), "segmentation", or "union" of both
+    batch: int = 8  # windows per segmentation call
+
+
+@dataclass
+class _Windows:
+    """What is kept of each window: local activity and one embedding per local speaker."""
+
+    starts: list[float] = field(default_factory=list)
+    activity: list[np.ndarray] = field(default_factory=list)  # [F, L] uint8
+    emb: list[np.ndarray] = field(default_factory=list)  # [L, d]
+    clean: list[np.ndarray] = field(default_factory=list)  # [L] bool: embedding from solo frames
+    weak: list[np.ndarray] = field(default_factory=list)  # [L] bool: from overlapped frames only
+
+
+class OverlapDiarizer:
+    """Segmentation + CAM++ + the lenient voice detector; diarize many recordings with one instance."""
+
+    def __init__(self, threads: int | None = None, segmenter=None, encoder=None, vad=None) -> None:
+        from engine.audio.vad import SileroVAD
+        from engine.speakers.campplus import CamEncoder
+        from engine.speakers.segmentation import Segmenter
+
+        self.segmenter = segmenter or Segmenter(threads=threads)
+        self.encoder = encoder or CamEncoder(threads=threads)
+        self.speech_vad = SileroVAD(threshold=0.3, speech_pad_ms=300, min_silence_ms=800, max_speech_s=None, share=vad)
+        self.options = OverlapOptions()
+
+    # -- the one pass over the audio ----------------------------------------------------------
+    def _windows(self, blocks: Iterable[np.ndarray], opts: OverlapOptions, cancel, progress, total_seconds):
+        step = int(round(opts.step * SAMPLE_RATE))
+        buf = np.zeros(0, dtype=np.float32)
+        buf_start = 0  # sample index of buf[0]
+        next_start = 0
+        pending: list[tuple[int, np.ndarray]] = []
+        out = _Windows()
+        speech_stream = self.speech_vad.stream()
+        speech: list[tuple[float, float]] = []
+        seen = 0
+
+        def flush() -> None:
+            if pending:
+                self._process(pending, opts, out)
+                pending.clear()
+
+        for block in blocks:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Diarization cancelled.")
+            block = np.asarray(block, dtype=np.float32)
+            speech += speech_stream.push(block)
+            seen += len(block)
+            buf = np.concatenate([buf, block])
+            while next_start + WINDOW_SAMPLES <= buf_start + len(buf):
+                a = next_start - buf_start
+                pending.append((next_start, buf[a : a + WINDOW_SAMPLES].copy()))
+                next_start += step
+                if len(pending) >= opts.batch:
+                    flush()
+                    if progress and total_seconds:
+                        progress(min(0.9, 0.9 * seen / SAMPLE_RATE / total_seconds))
+            drop = max(0, next_start - step - buf_start)  # keep the last window: the tail may reuse it
+            if drop:
+                buf, buf_start = buf[drop:], buf_start + drop
+        speech += speech_stream.finish()
+        total = seen
+        # the tail: one more window ending at the end (or the whole of a short recording, padded)
+        last_end = next_start - step + WINDOW_SAMPLES if next_start else 0
+        if total > last_end:
+            if total >= WINDOW_SAMPLES:
+                start = total - WINDOW_SAMPLES
+                a = start - buf_start
+                pending.append((start, buf[a : a + WINDOW_SAMPLES].copy()))
+            elif total > 0:
+                padded = np.zeros(WINDOW_SAMPLES, dtype=np.float32)
+                padded[:total] = buf[:total]
+                pending.append((0, padded))
+        flush()
+        return out, speech, total / SAMPLE_RATE
+
+    def _process(self, pending: list[tuple[int, np.ndarray]], opts: OverlapOptions, out: _Windows) -> None:
+        batch = np.stack([w for _, w in pending])
+        activity = self.segmenter.run_windows(batch)  # [B, F, L] 0/1
+        grid = self.segmenter.grid
+        for (start, audio), act in zip(pending, activity):
+            feats = self.encoder.features(audio)  # [T, 80]
+            times = FBANK_OFFSET + FBANK_STEP * np.arange(len(feats))
+            seg_idx = np.clip(np.rint((times - grid.offset) / grid.step).astype(int), 0, len(act) - 1)
+            act_fb = act[seg_idx].astype(bool)  # [T, L]
+            solo = act_fb & (act_fb.sum(axis=1, keepdims=True) == 1)
+            L = act.shape[1]
+            pieces, which, clean, weak = [], [], np.zeros(L, bool), np.zeros(L, bool)
+            for j in range(L):
+                if solo[:, j].sum() * FBANK_STEP >= opts.min_clean:
+                    pieces.append(feats[solo[:, j]])
+                    clean[j] = True
+                elif act_fb[:, j].sum() * FBANK_STEP >= opts.min_weak:
+                    pieces.append(feats[act_fb[:, j]])
+                    weak[j] = True
+                else:
+                    continue
+                which.append(j)
+            emb = np.zeros((L, self.encoder.dim), dtype=np.float32)
+            if pieces:
+                emb[which] = self.encoder.embed_frames(pieces)
+            out.starts.append(start / SAMPLE_RATE)
+            out.activity.append(act.astype(np.uint8))
+            out.emb.append(emb)
+            out.clean.append(clean)
+            out.weak.append(weak)
+
+    # -- from windows to people -----------------------------------------------------------------
+    def __call__(
+        self,
+        audio: np.ndarray | Iterable[np.ndarray],
+        options: DiarizationOptions | None = None,
+        cancel: threading.Event | None = None,
+        progress: Callable[[float], None] | None = None,
+        total_seconds: float | None = None,
+        overlap: OverlapOptions | None = None,
+    ) -> Diarization:
+        """Diarize a 16 kHz array or a stream of blocks; ``total_seconds`` lets progress move."""
+        d_opts = options or DiarizationOptions()
+        d_opts.check()
+        opts = overlap or self.options
+        if isinstance(audio, np.ndarray):
+            total_seconds = total_seconds or len(audio) / SAMPLE_RATE
+            chunk = SAMPLE_RATE * 30
+            blocks: Iterable[np.ndarray] = (audio[i : i + chunk] for i in range(0, len(audio), chunk))
+        else:
+            blocks = audio
+        win, speech, duration = self._windows(blocks, opts, cancel, progress, total_seconds)
+        result = self.diarize_windows(win, speech, duration, d_opts, opts)
+        if progress:
+            progress(1.0)
+        return result
+
+    def diarize_windows(
+        self, win: _Windows, speech: list[tuple[float, float]], duration: float, d_opts: DiarizationOptions, opts
+    ) -> Diarization:
+        dim = self.encoder.dim
+        if not win.starts:
+            return Diarization([], 0, np.zeros((0, dim), dtype=np.float32))
+        activity = np.stack(win.activity)  # [W, F, L]
+        emb = np.stack(win.emb)  # [W, L, d]
+        clean, weak = np.stack(win.clean), np.stack(win.weak)
+        active = activity.any(axis=1)
+        X = emb[clean]
+        if len(X) == 0:  # no one talks alone anywhere: fall back to whatever embeddings exist
+            clean, weak = clean | weak, np.zeros_like(weak)
+            X = emb[clean]
+        if len(X) == 0:
+            return Diarization([], 0, np.zeros((0, dim), dtype=np.float32))
+        labels = cluster_embeddings(X, d_opts.min_speakers, d_opts.max_speakers, d_opts.num_speakers, opts.clustering)
+        from engine.speakers.clustering import centroids
+
+        cents = centroids(X, labels)
+        assignment = assign_windows(emb, clean, active, cents, weak)
+        grid: FrameGrid = self.segmenter.grid
+        score, count = aggregate(activity, np.asarray(win.starts), assignment, len(cents), grid)
+        n = len(score)
+        keep = int(np.searchsorted(grid.centre(np.arange(n)), duration))
+        score, count = score[:keep], count[:keep]
+        who = frame_speakers(score, count)
+        primary = who[:, 0]
+        seg_speech = primary >= 0
+        vad_mask = speech_mask(speech, len(primary), grid)
+        mask = {"vad": vad_mask, "segmentation": seg_speech, "union": vad_mask | seg_speech}[opts.extent]
+        primary = fill_speech(primary, mask)
+        min_frames = int(round(opts.min_turn / grid.step))
+        primary = absorb_short(primary, min_frames)
+        secondary = np.where(mask & (primary >= 0) & (who[:, 1] != primary), who[:, 1], -1)
+        secondary = np.where(secondary == primary, -1, secondary)
+        turns = [Turn(a, b, k) for a, b, k in to_turns(primary, grid, duration)]
+        overlaps = [Turn(a, b, k) for a, b, k in to_turns(secondary, grid, duration) if b - a >= 0.1]
+        all_turns, cents_ordered = _order_by_appearance(turns + overlaps, cents)
+        turns, overlaps = all_turns[: len(turns)], all_turns[len(turns) :]
+        return Diarization(turns, len(cents_ordered), cents_ordered, overlaps=overlaps)
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """One voice vector for a clip (enrolment)."""
+        return self.encoder.embed(audio)

@@ -1,0 +1,84 @@
+"""Local speakers -> people, and windows' votes -> turns (pure numpy: made-up embeddings and windows)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.speakers.local_clustering import LocalClusteringOptions, assign_windows, cluster_embeddings
+from engine.speakers.reconstruct import FrameGrid, absorb_short, aggregate, fill_speech, frame_speakers, to_turns
+
+
+def voices(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=(n, dim))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def noisy(centre: np.ndarray, n: int, spread: float, rng) -> np.ndarray:
+    x = centre + spread * rng.normal(size=(n, len(centre))) / np.sqrt(len(centre))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_clusters_found_and_more_voices_than_the_maximum_stop_at_it() -> None:
+    rng = np.random.default_rng(1)
+    people = voices(12)
+    emb = np.concatenate([noisy(p, 20, 0.3, rng) for p in people])
+    truth = np.repeat(np.arange(12), 20)
+    labels = cluster_embeddings(emb, max_speakers=20)
+    assert labels.max() + 1 == 12
+    # every found cluster is one person
+    for k in range(12):
+        assert len(set(truth[labels == k])) == 1
+    capped = cluster_embeddings(emb, max_speakers=8)
+    assert capped.max() + 1 == 8  # stops at the maximum, does not collapse
+    assert cluster_embeddings(emb, num_speakers=3).max() + 1 == 3
+    assert cluster_embeddings(emb[:20]).max() + 1 == 1  # one voice stays one
+
+
+def test_a_few_stray_embeddings_join_a_person_instead_of_becoming_one() -> None:
+    rng = np.random.default_rng(2)
+    a, b, stray = voices(3, seed=3)
+    emb = np.concatenate([noisy(a, 30, 0.3, rng), noisy(b, 30, 0.3, rng), noisy(stray, 2, 0.1, rng)])
+    labels = cluster_embeddings(emb, options=LocalClusteringOptions(min_cluster_windows=3))
+    assert labels.max() + 1 == 2
+
+
+def test_two_local_speakers_of_one_window_go_to_different_people() -> None:
+    rng = np.random.default_rng(4)
+    a, b = voices(2, seed=5)
+    cents = np.stack([a, b])
+    # window 0: both local speakers sound most like a (a noisy embedding of b), window 1: only b
+    emb = np.stack([np.stack([noisy(a, 1, 0.1, rng)[0], 0.8 * a + 0.6 * b]), np.stack([b, np.zeros_like(b)])])
+    emb /= np.maximum(np.linalg.norm(emb, axis=-1, keepdims=True), 1e-12)
+    valid = np.array([[True, True], [True, False]])
+    active = np.array([[True, True], [True, False]])
+    out = assign_windows(emb, valid, active, cents)
+    assert sorted(out[0]) == [0, 1]
+    assert out[1, 0] == 1 and out[1, 1] == -1
+
+
+def test_votes_become_one_speaker_per_frame_plus_the_overlapping_voice() -> None:
+    grid = FrameGrid(step=0.1, offset=0.05)
+    F = 100  # 10 s windows of 0.1 s frames, two windows 5 s apart
+    act = np.zeros((2, F, 2), dtype=np.uint8)
+    act[0, :60, 0] = 1  # A from 0 to 6 s
+    act[0, 50:, 1] = 1  # B from 5 s, overlapping A 5-6 s
+    act[1, :10, 0] = 1  # the second window (5-15 s) sees A until 6 s as its local 0 ...
+    act[1, :, 1] = 1  # ... and B throughout as its local 1
+    assignment = np.array([[0, 1], [0, 1]])
+    score, count = aggregate(act, np.array([0.0, 5.0]), assignment, 2, grid)
+    assert len(score) == 150
+    who = frame_speakers(score, count)
+    assert (who[:50, 0] == 0).all() and (who[60:, 0] == 1).all()
+    assert set(who[50:60, 1]) <= {0, 1} and (who[50:60, 1] >= 0).all()  # overlap: two voices
+    assert (who[:50, 1] == -1).all()
+    turns = to_turns(who[:, 0], grid, 15.0)
+    assert turns[0][2] == 0 and abs(turns[0][0]) < 1e-9 and turns[-1][2] == 1 and abs(turns[-1][1] - 15.0) < 1e-9
+
+
+def test_speech_without_a_segmented_speaker_goes_to_the_nearest_and_flickers_are_absorbed() -> None:
+    labels = np.array([0, 0, 0, -1, -1, 1, 1, 1, 1, -1, -1, -1])
+    mask = np.array([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=bool)
+    filled = fill_speech(labels, mask)
+    assert filled.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, -1, -1]
+    flicker = np.array([0, 0, 0, 0, 1, 0, 0, 0, -1, 1])
+    assert absorb_short(flicker, 2).tolist() == [0, 0, 0, 0, 0, 0, 0, 0, -1, 1]
