@@ -211,17 +211,22 @@ def _add_speakers(
     report = (lambda f: progress(TranscribeProgress("speakers", f, "Finding speakers"))) if progress else None
     duration = transcript.audio.duration
 
-    def blocks():  # the first pass (voice features, speech regions) is the first 30% of the stage
+    # GE2E: the first pass (voice features, speech regions) is the first 30% of the stage, the
+    # embeddings the rest; the overlap-aware diarizer does everything while it reads
+    share = 0.95 if getattr(diarizer, "one_pass", False) else 0.3
+
+    def blocks():
         done = 0
         for block in stream_audio(path):
             yield block
             done += block.size
             if report and duration:
-                report(0.3 * min(1.0, done / 16000 / duration))
+                report(share * min(1.0, done / 16000 / duration))
 
     if report:
         report(0.0)
-    result = diarizer(blocks(), d_opts, cancel, (lambda f: report(0.3 + 0.65 * f)) if report else None)
+    later = None if report is None or share > 0.9 else (lambda f: report(share + (0.95 - share) * f))
+    result = diarizer(blocks(), d_opts, cancel, later)
     if report:
         report(1.0)
     names: dict[int, str] = {}

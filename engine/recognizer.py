@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from engine.audio.vad import SileroVAD
     from engine.speakers.diarize import Diarizer
     from engine.speakers.embedding import SpeakerEncoder
+    from engine.speakers.overlap_diarize import OverlapDiarizer
     from engine.transcript import Transcript
 
 log = logging.getLogger("minutes.recognizer")
@@ -97,7 +98,7 @@ class Recognizer:
         self._lock = threading.Lock()
         self._live: OnnxWhisper | None = None
         self._vad: SileroVAD | None = None
-        self._diarizer: Diarizer | None = None
+        self._diarizer: Diarizer | OverlapDiarizer | None = None  # made on first use
         self._speaker_encoders: dict[int | None, SpeakerEncoder] = {}
 
     def _load(self, precision: str, device: str, threads: int | None, progress, cancel) -> OnnxWhisper:
@@ -159,12 +160,30 @@ class Recognizer:
                 self._speaker_encoders[threads] = SpeakerEncoder(threads=threads)
             return self._speaker_encoders[threads]
 
-    def diarizer(self) -> Diarizer:
-        """Who spoke when, for file jobs; ModelError when the speaker model is not installed."""
+    def diarizer(self) -> Diarizer | OverlapDiarizer:
+        """Who spoke when, for file jobs: the overlap-aware pipeline (segmentation-3.0 + CAM++),
+        or GE2E when those models are missing or damaged (the reason is logged once);
+        ModelError when no speaker model is installed at all. $MINUTES_SPEAKERS=ge2e picks GE2E."""
+        import os
+
         from engine.speakers.diarize import Diarizer
 
-        encoder = self.speaker_encoder(self.threads)
+        with self._lock:
+            if self._diarizer is not None:
+                return self._diarizer
         vad = self.vad()
+        if os.environ.get("MINUTES_SPEAKERS", "").lower() != "ge2e":
+            from engine.speakers.overlap_diarize import OverlapDiarizer
+
+            try:
+                made = OverlapDiarizer(threads=self.threads, vad=vad)
+            except ModelError as e:
+                log.warning("%s Speakers use the GE2E model instead (no overlap).", e)
+            else:
+                with self._lock:
+                    self._diarizer = self._diarizer or made
+                    return self._diarizer
+        encoder = self.speaker_encoder(self.threads)
         with self._lock:
             if self._diarizer is None:
                 self._diarizer = Diarizer(threads=self.threads, encoder=encoder, vad=vad)

@@ -223,6 +223,8 @@ def _model_path() -> Path:
 class CamEncoder:
     """CAM++ on ONNX Runtime (CPU): fbank once per window, then one embedding per set of frames."""
 
+    dim = EMBED
+
     def __init__(self, threads: int | None = None, model_path: str | os.PathLike[str] | None = None) -> None:
         import onnxruntime as ort
 

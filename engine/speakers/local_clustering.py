@@ -22,8 +22,9 @@ from engine.speakers.clustering import centroids
 
 @dataclass(frozen=True)
 class LocalClusteringOptions:
-    threshold: float = 0.6  # cosine distance at which average linkage stops merging
-    min_cluster_windows: int = 3  # smaller clusters join their nearest large one (if any is large)
+    threshold: float = 0.5  # cosine distance at which average linkage stops merging (0.4-0.6 measured)
+    # smaller clusters join their nearest large one; 3 cost AMI 30.0% -> 33.8% and falcon a voice
+    min_cluster_windows: int = 1
     max_embeddings: int = 4000  # beyond this, the tree is built on an even subsample (O(n^2) memory)
 
 

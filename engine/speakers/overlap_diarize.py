@@ -27,16 +27,18 @@ from engine.speakers.reconstruct import (
     FrameGrid,
     absorb_short,
     aggregate,
+    bridge_gaps,
+    dilate,
     fill_speech,
     frame_speakers,
     speech_mask,
     to_turns,
 )
+from engine.speakers.segmentation import FRAME_DURATION, FRAME_STEP
 
-WINDOW = 10.0
-WINDOW_SAMPLES = int(WINDOW * SAMPLE_RATE)
 FBANK_STEP = 0.01  # CAM++ features: 10 ms hop, 25 ms frames
 FBANK_OFFSET = 0.0125
+GRID = FrameGrid(FRAME_STEP, FRAME_DURATION / 2)  # segmentation frame i of a window: its centre
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ class OverlapOptions:
     min_weak: float = 0.2  # with less solo speech, its overlapped frames give an assign-only embedding
     min_turn: float = 0.3  # shorter flickers of another voice inside a turn are absorbed
     clustering: LocalClusteringOptions = field(default_factory=LocalClusteringOptions)
-    extent: str = "vad"  # speech = "vad" (lenient Silero), "segmentation", or "union" of both
+    extent: str = "bridge"  # speech: "vad" (lenient Silero), "segmentation", "union", or "bridge"
+    max_gap: float = 1.0  # "bridge": pauses up to this long inside the voice detector's speech are speech
+    widen: float = 0.25  # "bridge": and so is its speech this close to a segmented speaker
     batch: int = 8  # windows per segmentation call
 
 
@@ -64,6 +68,8 @@ class _Windows:
 class OverlapDiarizer:
     """Segmentation + CAM++ + the lenient voice detector; diarize many recordings with one instance."""
 
+    one_pass = True  # all the work happens while the blocks are read (file jobs scale progress to it)
+
     def __init__(self, threads: int | None = None, segmenter=None, encoder=None, vad=None) -> None:
         from engine.audio.vad import SileroVAD
         from engine.speakers.campplus import CamEncoder
@@ -76,59 +82,40 @@ class OverlapDiarizer:
 
     # -- the one pass over the audio ----------------------------------------------------------
     def _windows(self, blocks: Iterable[np.ndarray], opts: OverlapOptions, cancel, progress, total_seconds):
-        step = int(round(opts.step * SAMPLE_RATE))
-        buf = np.zeros(0, dtype=np.float32)
-        buf_start = 0  # sample index of buf[0]
-        next_start = 0
-        pending: list[tuple[int, np.ndarray]] = []
-        out = _Windows()
+        from engine.speakers.segmentation import step_samples, stream_windows
+
         speech_stream = self.speech_vad.stream()
         speech: list[tuple[float, float]] = []
-        seen = 0
 
-        def flush() -> None:
-            if pending:
+        def tee() -> Iterable[np.ndarray]:  # the voice detector reads the same blocks
+            for block in blocks:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Diarization cancelled.")
+                block = np.asarray(block, dtype=np.float32).reshape(-1)
+                speech.extend(speech_stream.push(block))
+                yield block
+
+        windows, seen = stream_windows(tee(), step_samples(opts.step))
+        out = _Windows()
+        pending: list[tuple[int, np.ndarray]] = []
+        for start, audio in windows:
+            pending.append((start, audio))
+            if len(pending) >= opts.batch:
                 self._process(pending, opts, out)
                 pending.clear()
-
-        for block in blocks:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Diarization cancelled.")
-            block = np.asarray(block, dtype=np.float32)
-            speech += speech_stream.push(block)
-            seen += len(block)
-            buf = np.concatenate([buf, block])
-            while next_start + WINDOW_SAMPLES <= buf_start + len(buf):
-                a = next_start - buf_start
-                pending.append((next_start, buf[a : a + WINDOW_SAMPLES].copy()))
-                next_start += step
-                if len(pending) >= opts.batch:
-                    flush()
-                    if progress and total_seconds:
-                        progress(min(0.9, 0.9 * seen / SAMPLE_RATE / total_seconds))
-            drop = max(0, next_start - step - buf_start)  # keep the last window: the tail may reuse it
-            if drop:
-                buf, buf_start = buf[drop:], buf_start + drop
-        speech += speech_stream.finish()
-        total = seen
-        # the tail: one more window ending at the end (or the whole of a short recording, padded)
-        last_end = next_start - step + WINDOW_SAMPLES if next_start else 0
-        if total > last_end:
-            if total >= WINDOW_SAMPLES:
-                start = total - WINDOW_SAMPLES
-                a = start - buf_start
-                pending.append((start, buf[a : a + WINDOW_SAMPLES].copy()))
-            elif total > 0:
-                padded = np.zeros(WINDOW_SAMPLES, dtype=np.float32)
-                padded[:total] = buf[:total]
-                pending.append((0, padded))
-        flush()
-        return out, speech, total / SAMPLE_RATE
+                if progress and total_seconds:
+                    progress(min(0.95, 0.95 * start / SAMPLE_RATE / total_seconds))
+        if pending:
+            self._process(pending, opts, out)
+        speech.extend(speech_stream.finish())
+        return out, speech, seen[0] / SAMPLE_RATE
 
     def _process(self, pending: list[tuple[int, np.ndarray]], opts: OverlapOptions, out: _Windows) -> None:
-        batch = np.stack([w for _, w in pending])
-        activity = self.segmenter.run_windows(batch)  # [B, F, L] 0/1
-        grid = self.segmenter.grid
+        from engine.speakers.segmentation import POWERSET
+
+        logp = self.segmenter.infer(np.stack([w for _, w in pending]))
+        activity = POWERSET[np.argmax(logp, axis=-1)]  # [B, F, 3] 0/1
+        grid = GRID
         for (start, audio), act in zip(pending, activity):
             feats = self.encoder.features(audio)  # [T, 80]
             times = FBANK_OFFSET + FBANK_STEP * np.arange(len(feats))
@@ -203,7 +190,7 @@ class OverlapDiarizer:
 
         cents = centroids(X, labels)
         assignment = assign_windows(emb, clean, active, cents, weak)
-        grid: FrameGrid = self.segmenter.grid
+        grid = GRID
         score, count = aggregate(activity, np.asarray(win.starts), assignment, len(cents), grid)
         n = len(score)
         keep = int(np.searchsorted(grid.centre(np.arange(n)), duration))
@@ -212,7 +199,11 @@ class OverlapDiarizer:
         primary = who[:, 0]
         seg_speech = primary >= 0
         vad_mask = speech_mask(speech, len(primary), grid)
-        mask = {"vad": vad_mask, "segmentation": seg_speech, "union": vad_mask | seg_speech}[opts.extent]
+        if opts.extent == "bridge":
+            mask = bridge_gaps(seg_speech, vad_mask, int(round(opts.max_gap / grid.step)))
+            mask |= vad_mask & dilate(seg_speech, int(round(opts.widen / grid.step)))
+        else:
+            mask = {"vad": vad_mask, "segmentation": seg_speech, "union": vad_mask | seg_speech}[opts.extent]
         primary = fill_speech(primary, mask)
         min_frames = int(round(opts.min_turn / grid.step))
         primary = absorb_short(primary, min_frames)

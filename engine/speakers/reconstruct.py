@@ -89,6 +89,28 @@ def fill_speech(primary: np.ndarray, speech_mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def bridge_gaps(labelled: np.ndarray, within: np.ndarray, max_frames: int) -> np.ndarray:
+    """``labelled`` plus the unlabelled stretches of at most ``max_frames`` between two labelled
+    frames that lie wholly ``within`` (the voice detector's speech): the pauses inside a turn."""
+    out = labelled.copy()
+    edges = np.flatnonzero(np.diff(labelled.astype(np.int8)))
+    # gaps: a True->False edge at i (gap starts i+1) followed by a False->True edge at j (gap ends j)
+    for a, b in zip(edges[:-1], edges[1:]):
+        if labelled[a] and not labelled[a + 1] and b - a <= max_frames and within[a + 1 : b + 1].all():
+            out[a + 1 : b + 1] = True
+    return out
+
+
+def dilate(mask: np.ndarray, frames: int) -> np.ndarray:
+    """``mask`` widened by ``frames`` on each side of every True run."""
+    if frames <= 0 or not mask.any():
+        return mask.copy()
+    c = np.concatenate([[0], np.cumsum(mask)])
+    idx = np.arange(len(mask))
+    lo, hi = np.clip(idx - frames, 0, len(mask)), np.clip(idx + frames + 1, 0, len(mask))
+    return (c[hi] - c[lo]) > 0
+
+
 def runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
     """(first frame, end frame exclusive, label) of each run of equal labels >= 0."""
     if len(labels) == 0:

@@ -248,7 +248,7 @@ def _page_releaser(audio: np.ndarray):  # -> Callable[[int], None]
     return release
 
 
-def _stream_windows(blocks: Iterable[np.ndarray], step: int) -> tuple[Iterator[tuple[int, np.ndarray]], list[int]]:
+def stream_windows(blocks: Iterable[np.ndarray], step: int) -> tuple[Iterator[tuple[int, np.ndarray]], list[int]]:
     """Windows of a stream of blocks, keeping at most one window (plus a block) of samples.
 
     The same windows as ``window_starts`` of the whole stream: full windows go out as soon as
@@ -329,7 +329,7 @@ class Segmenter:
         if isinstance(audio, np.ndarray):
             windows, seen = _array_windows(audio, hop)
         else:
-            windows, seen = _stream_windows(audio, hop)
+            windows, seen = stream_windows(audio, hop)
         starts: list[int] = []
         activity: list[np.ndarray] = []
         probs: list[np.ndarray] = []

