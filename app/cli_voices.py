@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from app.common import EXIT_BAD_INPUT, fail
 from engine.errors import MinutesError
@@ -72,7 +73,14 @@ def _add(args: argparse.Namespace, store) -> int:
             raise MinutesError(f"No speech by '{args.speaker}' in '{args.transcript}' (speakers: {ids}).")
         path = t.audio.path
     audio = load_audio(path)
-    vector, seconds = voice_from_turns(diarizer, audio, turns)
+    encoders = [diarizer]  # GE2E, and CAM++ where installed: a meeting may be diarized by either
+    try:
+        from engine.speakers.campplus import CamEncoder
+
+        encoders.append(CamEncoder())
+    except MinutesError as e:
+        print(f"Note: {e} The profile will only match meetings diarized with GE2E.", file=sys.stderr)
+    vector, seconds = voice_from_turns(encoders, audio, turns)
     prof = store.enroll(args.name, vector, seconds)
     print(f"Enrolled the voice of {prof.name} from {prof.seconds:.0f} s of speech.")
     return 0

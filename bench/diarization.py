@@ -5,6 +5,14 @@
     .venv/bin/python bench/diarization.py --sensitivity         # window length x0.5, x1, x1.5
     .venv/bin/python bench/diarization.py --threads 1           # as measured for docs/benchmarks.md
     .venv/bin/python bench/diarization.py --oracle-count        # also with each file's true count given
+    .venv/bin/python bench/diarization.py --pipeline overlap    # segmentation-3.0 + CAM++ (the default)
+    .venv/bin/python bench/diarization.py --pipeline both --robustness --threads 1  # side by side
+
+--pipeline: ``ge2e`` (the fallback), ``overlap`` (engine.speakers.overlap_diarize, what file jobs
+use when its models are installed) or ``both``, one after the other on the same files.
+--robustness (overlap): the clustering threshold +-0.05 and the window step 1 s / 2.5 s.
+AMI is also reported for its trn files and its dev+tst files apart (segmentation-3.0 was
+probably trained on AMI's training split).
 
 --oracle-count runs every configuration a second time with each file's number of reference
 speakers passed as num_speakers (what a user typing ``--speakers N`` gets).
@@ -102,6 +110,39 @@ class Runner:
         return hyp, result.num_speakers, took, feat_s, dur
 
 
+class OverlapRunner:
+    """The overlap-aware diarizer; each file's window pass (segmentation, embeddings, voice
+    detector) is kept per step, so clustering settings compare on equal input."""
+
+    def __init__(self, threads: int = 2) -> None:
+        from engine.speakers.overlap_diarize import OverlapDiarizer
+
+        self.diarizer = OverlapDiarizer(threads=threads)
+        self.cache: dict[tuple[Path, float], tuple] = {}
+        self.overlap = self.diarizer.options
+
+    def prepare(self, wav: Path):
+        key = (wav, self.overlap.step)
+        if key not in self.cache:
+            audio = load_audio(wav)
+            t0 = time.perf_counter()
+            win, speech, dur = self.diarizer._windows([audio], self.overlap, None, None, None)
+            self.cache[key] = (win, speech, dur, time.perf_counter() - t0)
+        return self.cache[key]
+
+    def run(self, wav: Path, opts: DiarizationOptions):
+        from pyannote.core import Annotation, Segment
+
+        win, speech, dur, feat_s = self.prepare(wav)
+        t0 = time.perf_counter()
+        result = self.diarizer.diarize_windows(win, speech, dur, opts, self.overlap)
+        took = time.perf_counter() - t0
+        hyp = Annotation(uri=wav.stem)
+        for t in result.turns + result.overlaps:
+            hyp[Segment(t.start, t.end)] = f"S{t.speaker + 1}"
+        return hyp, result.num_speakers, took, feat_s, dur
+
+
 def files_of(name: str) -> list[tuple[Path, Path, Path]]:
     folder = data_dir() / "diarization" / name
     out = []
@@ -121,6 +162,8 @@ def evaluate(
     report: dict = {"options": {k: v for k, v in vars(opts).items()}, "oracle_count": oracle_count, "sets": {}}
     total_audio = total_time = total_vad = 0.0
     for name in sets:
+        parts = {"trn": DiarizationErrorRate(collar=0.25, skip_overlap=False)}
+        parts["dev+tst"] = DiarizationErrorRate(collar=0.25, skip_overlap=False)
         der25 = DiarizationErrorRate(collar=0.25, skip_overlap=False)
         der0 = DiarizationErrorRate(collar=0.0, skip_overlap=False)
         rows = []
@@ -131,6 +174,7 @@ def evaluate(
             uem = load_uem(uem_path, dur)
             d25 = der25(ref, hyp, uem=uem)
             d0 = der0(ref, hyp, uem=uem)
+            parts["trn" if wav.stem.startswith("trn") else "dev+tst"](ref, hyp, uem=uem)
             solo = solo_seconds(ref)
             rows.append(
                 {
@@ -162,6 +206,8 @@ def evaluate(
             "count_accuracy": float(np.mean([r["count_ok"] for r in rows])) if rows else None,
             "der_components_c025": {k: float(v) for k, v in der25[:].items()} if rows else {},
         }
+        if name.startswith("ami"):
+            report["sets"][name]["der_c025_parts"] = {k: abs(m) for k, m in parts.items()}
     eligible = [r for s in report["sets"].values() for r in s["files"] if r["all_solo_2s"]]
     report["count_accuracy_solo2s"] = float(np.mean([r["count_ok"] for r in eligible])) if eligible else None
     report["n_solo2s"] = len(eligible)
@@ -183,6 +229,8 @@ def summary(report: dict, label: str = "") -> str:
             f"{name:28s} DER {100 * s['der_c025']:5.1f}% (collar 0: {100 * s['der_c0']:5.1f}%)  "
             f"count exact {100 * s['count_accuracy']:.0f}%  [{parts}]"
         )
+        if "der_c025_parts" in s:
+            lines.append("    " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in s["der_c025_parts"].items()))
     lines.append(
         f"count exact on files where every speaker has >= 2 s alone: "
         f"{100 * (report['count_accuracy_solo2s'] or 0):.0f}% of {report['n_solo2s']}"
@@ -210,6 +258,8 @@ def main() -> None:
         "--oracle-count", action="store_true", help="also run each setting with the reference speaker count given"
     )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--pipeline", choices=["ge2e", "overlap", "both"], default="ge2e")
+    ap.add_argument("--robustness", action="store_true", help="overlap: threshold +-0.05, step 1 s and 2.5 s")
     ap.add_argument("--json", default=str(REPO / "bench" / "out" / "diarization.json"))
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
@@ -237,8 +287,13 @@ def main() -> None:
     plan = [(label, opts, False) for label, opts in runs]
     if args.oracle_count:
         plan += [(f"{label}, count given", opts, True) for label, opts in runs]
-    runner = Runner(args.threads)
     reports = {}
+    if args.pipeline in ("overlap", "both"):
+        reports.update(overlap_reports(args, sets))
+    if args.pipeline == "overlap":
+        _write(args.json, reports)
+        return
+    runner = Runner(args.threads)
     for label, opts, oracle in plan:
         print(
             f"== {label}: method {opts.method}, window {opts.window:.2f} s, hop {opts.hop:.2f} s, "
@@ -249,10 +304,38 @@ def main() -> None:
         rep = evaluate(runner, opts, sets, verbose=not args.quiet, oracle_count=oracle)
         reports[label] = rep
         print(summary(rep), flush=True)
-    out = Path(args.json)
+    _write(args.json, reports)
+
+
+def _write(path: str, reports: dict) -> None:
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(reports, indent=2, default=float))
+    out.write_text(json.dumps(reports, indent=2, default=str))
     print(f"wrote {out}")
+
+
+def overlap_reports(args, sets: list[str]) -> dict:
+    from engine.speakers.local_clustering import LocalClusteringOptions
+
+    runner = OverlapRunner(args.threads)
+    base = runner.overlap
+    plan = [("overlap", base)]
+    if args.robustness:
+        t = base.clustering.threshold
+        for d in (-0.05, 0.05):
+            plan.append((f"overlap, threshold {t + d:.2f}", replace(base, clustering=LocalClusteringOptions(t + d))))
+        other = 1.0 if base.step != 1.0 else 2.5
+        plan.append((f"overlap, step {other:g} s", replace(base, step=other)))
+    reports = {}
+    for label, overlap in plan:
+        runner.overlap = overlap
+        print(f"== {label}: step {overlap.step:g} s, threshold {overlap.clustering.threshold:.2f}", flush=True)
+        for oracle in (False, True) if args.oracle_count else (False,):
+            rep = evaluate(runner, DiarizationOptions(), sets, verbose=not args.quiet, oracle_count=oracle)
+            name = label + (", count given" if oracle else "")
+            reports[name] = rep
+            print(summary(rep, name), flush=True)
+    return reports
 
 
 if __name__ == "__main__":
