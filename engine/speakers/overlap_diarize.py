@@ -52,6 +52,12 @@ class OverlapOptions:
     max_gap: float = 1.0  # "bridge": pauses up to this long inside the voice detector's speech are speech
     widen: float = 0.25  # "bridge": and so is its speech this close to a segmented speaker
     batch: int = 8  # windows per segmentation call
+    # segmentation-3.0 sometimes keeps one local speaker across a pause in which the voice changes:
+    # such a local speaker's stretches (split at pauses of split_gap) with min_piece of solo speech
+    # get their own embedding, and a stretch clearly nearer another person (by piece_margin) goes to them
+    split_gap: float = 0.3
+    min_piece: float = 1.0
+    piece_margin: float = 0.1
 
 
 @dataclass
@@ -63,6 +69,60 @@ class _Windows:
     emb: list[np.ndarray] = field(default_factory=list)  # [L, d]
     clean: list[np.ndarray] = field(default_factory=list)  # [L] bool: embedding from solo frames
     weak: list[np.ndarray] = field(default_factory=list)  # [L] bool: from overlapped frames only
+    pieces: list[list[tuple[int, int, int, np.ndarray]]] = field(default_factory=list)  # (local, f0, f1, emb)
+
+
+def _stretches(act: np.ndarray, clean: np.ndarray, solo: np.ndarray, seg_idx: np.ndarray, opts: OverlapOptions):
+    """(local speaker, first frame, end frame) of the stretches of a clean local speaker that
+    has two or more separated by a pause, each with ``min_piece`` of solo speech."""
+    gap = max(1, int(round(opts.split_gap / GRID.step)))
+    out = []
+    for j in np.flatnonzero(clean):
+        frames = np.flatnonzero(act[:, j])
+        if len(frames) < 2:
+            continue
+        cuts = np.flatnonzero(np.diff(frames) > gap)
+        if not len(cuts):
+            continue
+        bounds = zip(np.r_[frames[0], frames[cuts + 1]], np.r_[frames[cuts] + 1, frames[-1] + 1])
+        spans = []
+        for f0, f1 in bounds:
+            solo_s = (solo[:, j] & (seg_idx >= f0) & (seg_idx < f1)).sum() * FBANK_STEP
+            if solo_s >= opts.min_piece:
+                spans.append((int(j), int(f0), int(f1)))
+        if len(spans) >= 2:
+            out += spans
+    return out
+
+
+def _move_pieces(activity: np.ndarray, assignment: np.ndarray, pieces, cents: np.ndarray, margin: float):
+    """Activity and assignment with each stretch that sounds clearly like another person than its
+    local speaker's moved to an extra channel of that person."""
+    moves = []
+    for w, ps in enumerate(pieces):
+        for j, f0, f1, v in ps:
+            cur = assignment[w, j]
+            if cur < 0:
+                continue
+            sims = v @ cents.T
+            best = int(np.argmax(sims))
+            if best != cur and sims[best] - sims[cur] > margin:
+                moves.append((w, j, f0, f1, best))
+    if not moves:
+        return activity, assignment
+    per_window = np.bincount([m[0] for m in moves], minlength=len(activity))
+    extra = int(per_window.max())
+    W, F, L = activity.shape
+    act = np.concatenate([activity, np.zeros((W, F, extra), activity.dtype)], axis=2)
+    asg = np.concatenate([assignment, np.full((W, extra), -1, assignment.dtype)], axis=1)
+    used = np.zeros(W, dtype=int)
+    for w, j, f0, f1, best in moves:
+        c = L + used[w]
+        used[w] += 1
+        act[w, f0:f1, c] = act[w, f0:f1, j]
+        act[w, f0:f1, j] = 0
+        asg[w, c] = best
+    return act, asg
 
 
 class OverlapDiarizer:
@@ -134,9 +194,12 @@ class OverlapDiarizer:
                 else:
                     continue
                 which.append(j)
+            spans = _stretches(act, clean, solo, seg_idx, opts)
+            pieces += [feats[solo[:, j] & (seg_idx >= f0) & (seg_idx < f1)] for j, f0, f1 in spans]
             emb = np.zeros((L, self.encoder.dim), dtype=np.float32)
-            if pieces:
-                emb[which] = self.encoder.embed_frames(pieces)
+            vectors = self.encoder.embed_frames(pieces) if pieces else np.zeros((0, self.encoder.dim))
+            emb[which] = vectors[: len(which)]
+            out.pieces.append([(j, f0, f1, v) for (j, f0, f1), v in zip(spans, vectors[len(which) :])])
             out.starts.append(start / SAMPLE_RATE)
             out.activity.append(act.astype(np.uint8))
             out.emb.append(emb)
@@ -190,6 +253,7 @@ class OverlapDiarizer:
 
         cents = centroids(X, labels)
         assignment = assign_windows(emb, clean, active, cents, weak)
+        activity, assignment = _move_pieces(activity, assignment, win.pieces, cents, opts.piece_margin)
         grid = GRID
         score, count = aggregate(activity, np.asarray(win.starts), assignment, len(cents), grid)
         n = len(score)
