@@ -107,11 +107,23 @@ class App(QObject):
         """After the window is up: index the library in a worker; a new user gets the demo meeting."""
         threading.Thread(target=_preload, name="minutes-preload", daemon=True).start()
         self.library_view.sync_in_background()
+        self.refresh_models()
         if self.library.count() == 0 and not self.settings.value("demo/added"):
             self.files.add_demo()
             self.settings.set_value("demo/added", True)
         if self.offer_recovery:
             self.live.offer_recovery()
+
+    def refresh_models(self) -> None:
+        """Fill the Files and Settings model lists with the built-in and the fine-tuned models
+        (the registry is read off the GUI thread: it sums each model folder's size)."""
+        self.files.background.run(_model_choices, self._set_models, lambda e: log.warning("Models: %s", e))
+
+    def _set_models(self, choices: list[tuple[str, str]]) -> None:
+        models = [("base", self.tr("Whisper base (built in)"))]
+        models += [(name, self.tr("{0} (fine-tuned)").format(name)) for name, _ in choices]
+        self.files_view.set_models(models)
+        self.settings_view.set_models(models)
 
     def _install_excepthook(self) -> None:
         """An exception anywhere becomes a message; the window stays alive."""
@@ -278,6 +290,13 @@ def _empty_transcript():
 
 
 PRELOADED = threading.Event()  # set once the engine modules are imported (bench/gui_stall.py waits for it)
+
+
+def _model_choices() -> list[tuple[str, str]]:
+    """(name, base model) of every registered fine-tuned model; a damaged registry lists none."""
+    from engine.models import registry
+
+    return [(m.name, m.info.base_model) for m in registry.list_models()]
 
 
 def _preload() -> None:

@@ -258,3 +258,29 @@ def test_first_use_model_preparation_shows_a_non_modal_progress_dialog(app, qtbo
     assert "Exporting the encoder" in dialog.labelText()
     app.files._model_dialog(JobProgress(None, "model", 1.0, "Model ready"))
     assert app.files._preparing is None
+
+
+def test_fine_tuned_models_appear_in_the_files_and_settings_model_lists(app, qtbot, tmp_path, monkeypatch):
+    from engine.models import registry
+    from engine.models.export_manifest import ExportManifest, write_export_manifest
+
+    monkeypatch.setenv("MINUTES_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "export"
+    for precision in ("fp32", "int8"):  # an exported folder's shape (the list reads names, not graphs)
+        (folder / precision).mkdir(parents=True)
+        for graph in ("encoder.onnx", "decoder.onnx"):
+            (folder / precision / graph).write_bytes(b"x" * 100)
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    write_export_manifest(folder, ExportManifest(name="team-names", dims={"n_text_layer": 1}, alignment_heads=[]))
+    registry.register("team-names", folder, {"base_model": "whisper-base"})
+
+    def listed(box) -> list[str]:
+        return [box.itemData(i) for i in range(box.count())]
+
+    app.refresh_models()
+    qtbot.waitUntil(lambda: "team-names" in listed(app.settings_view.model), timeout=10_000)
+    assert listed(app.files_view.model_box) == ["base", "team-names"]
+    assert "fine-tuned" in app.settings_view.model.itemText(1)
+    registry.remove("team-names")
+    app.refresh_models()
+    qtbot.waitUntil(lambda: listed(app.settings_view.model) == ["base"], timeout=10_000)

@@ -39,7 +39,17 @@
         <translation>模型尚未加载</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+51"/>
+        <source>Whisper base (built in)</source>
+        <translation>Whisper base（内置）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} (fine-tuned)</source>
+        <translation>{0}（微调）</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Something went wrong: {0}</source>
         <translation>出错了：{0}</translation>
     </message>
@@ -142,7 +152,7 @@
 <context>
     <name>FileQueue</name>
     <message>
-        <location filename="../../app/file_queue.py" line="+114"/>
+        <location filename="../../app/file_queue.py" line="+84"/>
         <source>The file does not exist (moved or deleted?).</source>
         <translation>文件不存在（已移动或删除？）。</translation>
     </message>
@@ -162,12 +172,12 @@
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location line="+83"/>
+        <location line="+81"/>
         <source>Starting</source>
         <translation>正在启动</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+63"/>
         <source>Retry to run it again.</source>
         <translation>点击“重试”可再次运行。</translation>
     </message>
@@ -622,7 +632,7 @@
 <context>
     <name>LiveController</name>
     <message>
-        <location filename="../../app/live_controller.py" line="+107"/>
+        <location filename="../../app/live_controller.py" line="+89"/>
         <source>Loading the model for live transcription…</source>
         <translation>正在加载实时转录模型…</translation>
     </message>
@@ -632,7 +642,7 @@
         <translation>没有音频输入：{0}</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+32"/>
         <source>Loading the model…</source>
         <translation>正在加载模型…</translation>
     </message>
