@@ -176,6 +176,16 @@ def test_embed_frames_batches_and_short_arrays(encoder, data_dir: Path) -> None:
         encoder.embed_frames([feats[:, :40]])
 
 
+def test_spans_of_a_clip_embed_like_the_clip_cut_there(encoder, data_dir: Path) -> None:
+    audio = _load(_pool(data_dir, 1)[0])
+    spans = [(0.0, 1.5), (1.5, 3.0), (2.0, 5.5)]
+    got = encoder.embed_spans(audio, spans)
+    cut = np.stack([encoder.embed(audio[int(a * 16000) : int(b * 16000)]) for a, b in spans])
+    assert got.shape == (3, 192)
+    assert (np.sum(got * cut, axis=1) > 0.98).all()  # one fbank of the clip, sliced: frame edges differ
+    assert encoder.embed_spans(audio, []).shape == (0, 192)
+
+
 def test_tampered_weights_name_the_sha256(tmp_path: Path, monkeypatch) -> None:
     from engine.speakers import model_files
     from engine.speakers.campplus import CamEncoder

@@ -274,6 +274,18 @@ class CamEncoder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
+    def embed_spans(self, audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+        """One embedding per (start, end) span of ``audio`` in seconds (the live tracker's windows),
+        from one fbank of the whole clip."""
+        feats = self.features(audio)
+        if not len(spans):
+            return np.zeros((0, EMBED), dtype=np.float32)
+        pieces = []
+        for a, b in spans:
+            f0 = min(max(0, int(round(a * 100))), max(0, len(feats) - 1))
+            pieces.append(feats[f0 : max(f0 + 1, int(round(b * 100)))])
+        return self.embed_frames(pieces)
+
     def embed(self, audio: np.ndarray) -> np.ndarray:
         """One unit-length embedding [192] for a whole clip (zeros if it is under 25 ms)."""
         return self.embed_frames([self.features(audio)])[0]

@@ -58,7 +58,7 @@ class LiveSpeakerTracker:
     def _embed(self, samples: np.ndarray):
         dur = len(samples) / SAMPLE_RATE
         if dur < MIN_UTTERANCE:
-            return None, np.zeros((0, 256), dtype=np.float32), []
+            return None, np.zeros((0, getattr(self.encoder, "dim", 256)), dtype=np.float32), []
         spans = plan_spans([(0.0, dur)], WINDOW, HOP, MIN_UTTERANCE)
         windows = self.encoder.embed_spans(samples, spans)
         v = windows.mean(axis=0)
