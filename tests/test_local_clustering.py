@@ -82,3 +82,11 @@ def test_speech_without_a_segmented_speaker_goes_to_the_nearest_and_flickers_are
     assert filled.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, -1, -1]
     flicker = np.array([0, 0, 0, 0, 1, 0, 0, 0, -1, 1])
     assert absorb_short(flicker, 2).tolist() == [0, 0, 0, 0, 0, 0, 0, 0, -1, 1]
+
+
+def test_one_speakers_short_pause_joins_the_turn_but_a_change_of_speaker_does_not() -> None:
+    from engine.speakers.reconstruct import join_pauses
+
+    labels = np.array([0, 0, -1, -1, 0, 0, -1, -1, 1, 1, -1, -1, -1, -1, -1, 1])
+    assert join_pauses(labels, 2).tolist() == [0, 0, 0, 0, 0, 0, -1, -1, 1, 1, -1, -1, -1, -1, -1, 1]
+    assert join_pauses(labels, 5).tolist()[10:15] == [1] * 5

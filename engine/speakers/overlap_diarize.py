@@ -31,6 +31,7 @@ from engine.speakers.reconstruct import (
     dilate,
     fill_speech,
     frame_speakers,
+    join_pauses,
     speech_mask,
     to_turns,
 )
@@ -50,7 +51,8 @@ class OverlapOptions:
     clustering: LocalClusteringOptions = field(default_factory=LocalClusteringOptions)
     extent: str = "bridge"  # speech: "vad" (lenient Silero), "segmentation", "union", or "bridge"
     max_gap: float = 1.0  # "bridge": pauses up to this long inside the voice detector's speech are speech
-    widen: float = 0.25  # "bridge": and so is its speech this close to a segmented speaker
+    widen: float = 0.2  # "bridge": and so is its speech this close to a segmented speaker
+    join_pause: float = 0.8  # one speaker's pauses up to this long are part of the turn (as GE2E's detector)
     batch: int = 8  # windows per segmentation call
     # segmentation-3.0 sometimes keeps one local speaker across a pause in which the voice changes:
     # such a local speaker's stretches (split at pauses of split_gap) with min_piece of solo speech
@@ -271,6 +273,8 @@ class OverlapDiarizer:
         primary = fill_speech(primary, mask)
         min_frames = int(round(opts.min_turn / grid.step))
         primary = absorb_short(primary, min_frames)
+        if opts.join_pause > 0:
+            primary = join_pauses(primary, int(round(opts.join_pause / grid.step)))
         secondary = np.where(mask & (primary >= 0) & (who[:, 1] != primary), who[:, 1], -1)
         secondary = np.where(secondary == primary, -1, secondary)
         turns = [Turn(a, b, k) for a, b, k in to_turns(primary, grid, duration)]

@@ -101,6 +101,17 @@ def bridge_gaps(labelled: np.ndarray, within: np.ndarray, max_frames: int) -> np
     return out
 
 
+def join_pauses(labels: np.ndarray, max_frames: int) -> np.ndarray:
+    """Unlabelled stretches of at most ``max_frames`` between two frames of the same speaker take
+    that speaker: one person's pause inside a turn (annotators mark the turn whole)."""
+    out = labels.copy()
+    rs = runs(out)
+    for (_, pb, pl), (na, _, nl) in zip(rs[:-1], rs[1:]):
+        if pl == nl and 0 < na - pb <= max_frames:
+            out[pb:na] = pl
+    return out
+
+
 def dilate(mask: np.ndarray, frames: int) -> np.ndarray:
     """``mask`` widened by ``frames`` on each side of every True run."""
     if frames <= 0 or not mask.any():
