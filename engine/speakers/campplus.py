@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from engine.errors import ModelError
 from engine.paths import data_dir
 from engine.speakers import model_files
 from engine.speakers.fbank import N_MELS, fbank
+from engine.speakers.onnx_files import cpu_session, export_once
 
 log = logging.getLogger("minutes.speakers")
 
@@ -200,24 +200,9 @@ def _model_path() -> Path:
     """The ONNX encoder in the data folder, exported from the verified packaged weights on first use."""
     weights = model_files.locate(model_files.CAMPPLUS)
     out = data_dir() / "models" / "campplus" / f"campplus-{model_files.CAMPPLUS.sha256[:12]}-v{EXPORT_VERSION}.onnx"
-    if out.exists():
-        return out
-    try:
-        import torch  # noqa: F401
-    except ImportError as e:
-        raise ModelError("Preparing the speaker model needs PyTorch once: install 'torch'.") from e
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx.tmp")
-    os.close(fd)
-    try:
+    if not out.exists():
         log.info("exporting CAM++ to %s", out)
-        export_onnx(Path(tmp), weights)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise ModelError(f"Cannot write the speaker model to '{out.parent}': {e.strerror or e}.") from e
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return out
+    return export_once(out, lambda tmp: export_onnx(tmp, weights))
 
 
 class CamEncoder:
@@ -226,18 +211,8 @@ class CamEncoder:
     dim = EMBED
 
     def __init__(self, threads: int | None = None, model_path: str | os.PathLike[str] | None = None) -> None:
-        import onnxruntime as ort
-
         path = Path(model_path) if model_path else _model_path()
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types for bad files
-            raise ModelError(f"Cannot load the speaker model '{path}': {e}. Delete it to rebuild it.") from e
+        self.session = cpu_session(path, threads)
 
     @staticmethod
     def features(audio: np.ndarray) -> np.ndarray:

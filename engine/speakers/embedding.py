@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE
 from engine.audio.mel import hann, mel_filters
-from engine.errors import ModelError
 from engine.paths import data_dir
 from engine.speakers import ge2e
+from engine.speakers.onnx_files import cpu_session, export_once
 
 log = logging.getLogger("minutes.speakers")
 
@@ -110,41 +109,15 @@ def _model_path() -> Path:
     st = weights.stat()
     key = hashlib.sha1(f"{st.st_size}".encode()).hexdigest()[:8]
     out = data_dir() / "models" / "ge2e" / f"encoder-{key}.onnx"
-    if out.exists():
-        return out
-    try:
-        import torch  # noqa: F401
-    except ImportError as e:
-        raise ModelError("Preparing the speaker model needs PyTorch once: install 'torch'.") from e
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx.tmp")
-    os.close(fd)
-    try:
-        ge2e.export_onnx(Path(tmp), weights)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise ModelError(f"Cannot write the speaker model to '{out.parent}': {e.strerror or e}.") from e
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return out
+    return export_once(out, lambda tmp: ge2e.export_onnx(tmp, weights))
 
 
 class SpeakerEncoder:
     """GE2E on ONNX Runtime (CPU: the LSTM is small and batches of windows keep both cores busy)."""
 
     def __init__(self, threads: int | None = None, model_path: str | os.PathLike[str] | None = None) -> None:
-        import onnxruntime as ort
-
         path = Path(model_path) if model_path else _model_path()
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types for bad files
-            raise ModelError(f"Cannot load the speaker model '{path}': {e}. Delete it to rebuild it.") from e
+        self.session = cpu_session(path, threads)
 
     def embed_mels(self, mels: np.ndarray) -> np.ndarray:
         """Unit-length embeddings [batch, 256] of equal-length mel frames [batch, frames, 40]."""

@@ -36,6 +36,7 @@ import numpy as np
 from engine.audio import SAMPLE_RATE
 from engine.errors import Cancelled, ModelError
 from engine.speakers import model_files
+from engine.speakers.onnx_files import cpu_session
 
 WINDOW = 10.0  # seconds the model was trained on
 WINDOW_SAMPLES = round(WINDOW * SAMPLE_RATE)
@@ -286,18 +287,8 @@ class Segmenter:
     """pyannote segmentation-3.0 on ONNX Runtime (CPU: about a second of one core per minute at a 2.5 s step)."""
 
     def __init__(self, threads: int | None = None, model_path: str | os.PathLike[str] | None = None) -> None:
-        import onnxruntime as ort
-
         path = Path(model_path) if model_path else model_files.locate(model_files.SEGMENTATION)
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # onnxruntime raises its own exception types for bad files
-            raise ModelError(f"Cannot load the {model_files.SEGMENTATION.what} '{path}': {e}.") from e
+        self.session = cpu_session(path, threads, model_files.SEGMENTATION.what, "")
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or not outputs or outputs[0].shape[-1] != len(POWERSET):
             raise ModelError(
