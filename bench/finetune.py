@@ -40,6 +40,7 @@ VARIANTS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "lora": (["lora_rank=8", "freeze_encoder=false"], []),
     "full": (["freeze_encoder=false"], []),
+    "full-ckpt": (["freeze_encoder=false", "grad_checkpointing=true"], []),
 }
 
 

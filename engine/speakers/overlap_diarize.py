@@ -60,6 +60,10 @@ class OverlapOptions:
     split_gap: float = 0.3
     min_piece: float = 1.0
     piece_margin: float = 0.1
+    # segmentation-3.0 also carries one local speaker through a short pause between two similar
+    # voices; frames this far below the window's loud speech count as pause for that split too
+    # (0 = only the model's own gaps)
+    pause_db: float = 30.0
 
 
 @dataclass
@@ -74,13 +78,32 @@ class _Windows:
     pieces: list[list[tuple[int, int, int, np.ndarray]]] = field(default_factory=list)  # (local, f0, f1, emb)
 
 
-def _stretches(act: np.ndarray, clean: np.ndarray, solo: np.ndarray, seg_idx: np.ndarray, opts: OverlapOptions):
+def _quiet_frames(audio: np.ndarray, n_frames: int, pause_db: float) -> np.ndarray:
+    """[F] bool: segmentation frames whose energy is ``pause_db`` below the window's loud speech."""
+    if pause_db <= 0:
+        return np.zeros(n_frames, bool)
+    hop = int(round(FRAME_STEP * SAMPLE_RATE))
+    centre = np.arange(n_frames) * hop + int(round(FRAME_DURATION * SAMPLE_RATE)) // 2
+    lo, hi = (centre - hop // 2).clip(0, len(audio)), (centre + hop // 2).clip(0, len(audio))
+    cum = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    power = cum[hi] - cum[lo]
+    level = 10 * np.log10(power / np.maximum(hi - lo, 1) + 1e-12)
+    return level < np.percentile(level, 90) - pause_db
+
+
+def _stretches(
+    act: np.ndarray, clean: np.ndarray, solo: np.ndarray, seg_idx: np.ndarray, opts: OverlapOptions, quiet=None
+):
     """(local speaker, first frame, end frame) of the stretches of a clean local speaker that
-    has two or more separated by a pause, each with ``min_piece`` of solo speech."""
+    has two or more separated by a pause (the model's own, or ``quiet`` frames), each with
+    ``min_piece`` of solo speech."""
     gap = max(1, int(round(opts.split_gap / GRID.step)))
     out = []
     for j in np.flatnonzero(clean):
-        frames = np.flatnonzero(act[:, j])
+        talk = act[:, j].astype(bool)
+        if quiet is not None:
+            talk = talk & ~quiet
+        frames = np.flatnonzero(talk)
         if len(frames) < 2:
             continue
         cuts = np.flatnonzero(np.diff(frames) > gap)
@@ -196,7 +219,8 @@ class OverlapDiarizer:
                 else:
                     continue
                 which.append(j)
-            spans = _stretches(act, clean, solo, seg_idx, opts)
+            quiet = _quiet_frames(audio, len(act), opts.pause_db)
+            spans = _stretches(act, clean, solo, seg_idx, opts, quiet)
             pieces += [feats[solo[:, j] & (seg_idx >= f0) & (seg_idx < f1)] for j, f0, f1 in spans]
             emb = np.zeros((L, self.encoder.dim), dtype=np.float32)
             vectors = self.encoder.embed_frames(pieces) if pieces else np.zeros((0, self.encoder.dim))
