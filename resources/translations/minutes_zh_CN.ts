@@ -4,12 +4,17 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../app/training_tab.py" line="+88"/>
+        <location filename="../../app/training_tab.py" line="+97"/>
         <source>The run &apos;{0}&apos; was stopped before it finished: Resume continues from its last checkpoint.</source>
         <translation>训练“{0}”在完成前已停止：点击“继续”将从最后的检查点接着训练。</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+75"/>
+        <source>Cannot play: {0}</source>
+        <translation>无法播放：{0}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>A model named &apos;{0}&apos; already exists: choose another name.</source>
         <translation>名为“{0}”的模型已存在：请换一个名称。</translation>
     </message>
@@ -207,7 +212,7 @@
 <context>
     <name>AugmentPage</name>
     <message>
-        <location filename="../../ui/training/augment_page.py" line="+20"/>
+        <location filename="../../ui/training/augment_page.py" line="+37"/>
         <source>&amp;SpecAugment (masks in time and frequency)</source>
         <translation>SpecAugment（时间和频率遮蔽）(&amp;S)</translation>
     </message>
@@ -222,7 +227,37 @@
         <translation>语速扰动(&amp;P)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <source>Add data on the Data page to see one of your clips here.</source>
+        <translation>在“数据”页添加数据后，这里会显示您的一段录音。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Before (log-mel)</source>
+        <translation>增强前（对数梅尔频谱）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>After augmentation</source>
+        <translation>增强后</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Show another draw</source>
+        <translation>换一次随机抽样(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play &amp;before</source>
+        <translation>播放增强前(&amp;B)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play &amp;after</source>
+        <translation>播放增强后(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>SpecAugment</source>
         <translation>SpecAugment</translation>
     </message>
@@ -271,6 +306,11 @@
         <location line="+1"/>
         <source>Fastest:</source>
         <translation>最快：</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Clip: {0}</source>
+        <translation>片段：{0}</translation>
     </message>
 </context>
 <context>

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.training.spectrogram import Spectrogram
 
 
 def _spin(lo: float, hi: float, value: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -15,6 +29,9 @@ def _spin(lo: float, hi: float, value: float, step: float, decimals: int = 2) ->
 
 
 class AugmentPage(QWidget):
+    preview_requested = Signal()  # the app computes a before/after of a real clip (numpy, off the GUI thread)
+    play_requested = Signal(str)  # "before" | "after"
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec_on = QCheckBox(self.tr("&SpecAugment (masks in time and frequency)"))
@@ -32,7 +49,29 @@ class AugmentPage(QWidget):
         self.speed_p = _spin(0, 1, 0.5, 0.1)
         self.min_speed = _spin(0.5, 1.0, 0.8, 0.05)
         self.max_speed = _spin(1.0, 1.5, 1.2, 0.05)
-        layout = QVBoxLayout(self)
+        outer = QHBoxLayout(self)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
+        right = QVBoxLayout()
+        self.clip = QLabel(self.tr("Add data on the Data page to see one of your clips here."), self)
+        self.clip.setWordWrap(True)
+        self.before = Spectrogram(self.tr("Before (log-mel)"), self)
+        self.after = Spectrogram(self.tr("After augmentation"), self)
+        self.refresh = QPushButton(self.tr("&Show another draw"), self)
+        self.play_before = QPushButton(self.tr("Play &before"), self)
+        self.play_after = QPushButton(self.tr("Play &after"), self)
+        buttons = QHBoxLayout()
+        for b in (self.refresh, self.play_before, self.play_after):
+            buttons.addWidget(b)
+        right.addWidget(self.clip)
+        right.addWidget(self.before, 1)
+        right.addWidget(self.after, 1)
+        right.addLayout(buttons)
+        outer.addLayout(right, 1)
+        self.seed = 0
+        self.refresh.clicked.connect(self._another)
+        self.play_before.clicked.connect(lambda: self.play_requested.emit("before"))
+        self.play_after.clicked.connect(lambda: self.play_requested.emit("after"))
         for box, title, rows in (
             (self.spec_on, self.tr("SpecAugment"), [(self.tr("Time masks:"), self.time_masks),
                                                      (self.tr("Frequency masks:"), self.freq_masks)]),
@@ -52,6 +91,16 @@ class AugmentPage(QWidget):
                 box.toggled.connect(w.setEnabled)
             layout.addWidget(group)
         layout.addStretch(1)
+
+    def _another(self) -> None:
+        self.seed += 1
+        self.preview_requested.emit()
+
+    def set_preview(self, clip: str, before, after) -> None:
+        """A real clip's log-mel before and after the current augmentations."""
+        self.clip.setText(self.tr("Clip: {0}").format(clip))
+        self.before.set_mel(before)
+        self.after.set_mel(after)
 
     def values(self) -> dict[str, dict]:
         """The [augment.*] tables (engine/training/augment.py's AugmentConfig.from_dict)."""

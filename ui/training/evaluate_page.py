@@ -108,6 +108,7 @@ def diff_html(ops: list) -> str:
     from html import escape
 
     out = []
+
     def words(x) -> str:
         return escape(" ".join(x) if isinstance(x, list) else (x or ""))
 
