@@ -72,7 +72,7 @@ class TrainingTab(QObject):
         v.data.changed.connect(self._data_changed)
         for box in (v.augment.spec_on, v.augment.noise_on, v.augment.speed_on):
             box.toggled.connect(self.preview)
-        for spin in v.augment.findChildren((QSpinBox, QDoubleSpinBox)):
+        for spin in [*v.augment.findChildren(QSpinBox), *v.augment.findChildren(QDoubleSpinBox)]:
             spin.valueChanged.connect(self.preview)
         self._preview_audio: dict[str, object] = {}
         self._preview_clip = ""
