@@ -1477,22 +1477,22 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/training/settings_page.py" line="+50"/>
+        <location filename="../../ui/training/settings_page.py" line="+51"/>
         <source>Quick</source>
         <translation>快速</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Standard</source>
         <translation>标准</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Thorough</source>
         <translation>充分</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>&amp;Freeze the encoder (train only the decoder)</source>
         <translation>冻结编码器（只训练解码器）(&amp;F)</translation>
     </message>
@@ -1557,7 +1557,22 @@
         <translation>配置文件（config.toml）：</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+49"/>
+        <source>about {0:.0f} s</source>
+        <translation>约 {0:.0f} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>about {0:.0f} min</source>
+        <translation>约 {0:.0f} 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>about {0:.1f} h</source>
+        <translation>约 {0:.1f} 小时</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>measured on this machine</source>
         <translation>在本机实测</translation>
     </message>
@@ -1568,8 +1583,12 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>{0} of training ({1}), plus scoring and export</source>
+        <translation>训练{0}（{1}），另加评分和导出</translation>
+    </message>
+    <message>
         <source>about {0:.0f} min of training ({1}), plus scoring and export</source>
-        <translation>训练约 {0:.0f} 分钟（{1}），另加评分和导出</translation>
+        <translation type="vanished">训练约 {0:.0f} 分钟（{1}），另加评分和导出</translation>
     </message>
 </context>
 <context>

@@ -47,8 +47,12 @@ class SettingsPage(QWidget):
         self.augment: dict[str, dict] = {}
         self.extra: dict[str, Any] = {}  # values set by code (tests, an expert's file) beyond the form
         self.preset = QComboBox(self)
-        presets = (("quick", self.tr("Quick")), ("standard", self.tr("Standard")), ("thorough", self.tr("Thorough")))
-        for key, label in presets:
+        self.preset_names = {
+            "quick": self.tr("Quick"),
+            "standard": self.tr("Standard"),
+            "thorough": self.tr("Thorough"),
+        }
+        for key, label in self.preset_names.items():
             self.preset.addItem(label, key)
         self.estimate = QLabel(self)
         self.estimate.setWordWrap(True)
@@ -131,11 +135,21 @@ class SettingsPage(QWidget):
         out.update(self.extra)
         return out
 
-    def expected_seconds(self) -> float:
+    def expected_seconds(self, values: dict[str, Any] | None = None) -> float:
         """Training time: steps x batch audio x seconds per batch second (measured on this machine
         by the last run when there is one, else the figures measured for the presets)."""
-        per = self.measured_step_s or SECONDS_PER_BATCH_SECOND[self.freeze.isChecked()]
-        return self.steps.value() * self.accumulation.value() * self.batch.value() * per
+        v = values or self.values()
+        per = self.measured_step_s or SECONDS_PER_BATCH_SECOND[bool(v["freeze_encoder"])]
+        if self.measured_step_s and not v["freeze_encoder"]:
+            per *= SECONDS_PER_BATCH_SECOND[False] / SECONDS_PER_BATCH_SECOND[True]
+        return v["steps"] * v["accumulation"] * v["batch_seconds"] * per
+
+    def duration_text(self, seconds: float) -> str:
+        if seconds < 90:
+            return self.tr("about {0:.0f} s").format(seconds)
+        if seconds < 5400:
+            return self.tr("about {0:.0f} min").format(seconds / 60)
+        return self.tr("about {0:.1f} h").format(seconds / 3600)
 
     def set_measured(self, seconds_per_step: float, batch_seconds: float) -> None:
         """A run's measured step time (from its events), used for every later estimate."""
@@ -157,9 +171,12 @@ class SettingsPage(QWidget):
 
     @Slot()
     def _refresh(self) -> None:
-        minutes = self.expected_seconds() / 60
         basis = self.tr("measured on this machine") if self.measured_step_s else self.tr("estimated for 2 CPU cores")
-        text = self.tr("about {0:.0f} min of training ({1}), plus scoring and export")
-        self.estimate.setText(text.format(minutes, basis))
+        text = self.tr("{0} of training ({1}), plus scoring and export")
+        self.estimate.setText(text.format(self.duration_text(self.expected_seconds()), basis))
+        for i in range(self.preset.count()):
+            key = self.preset.itemData(i)
+            seconds = self.expected_seconds(PRESET_VALUES[key])
+            self.preset.setItemText(i, f"{self.preset_names[key]} ({self.duration_text(seconds)})")
         self.config_text.setPlainText(self.toml())
         self.changed.emit()
