@@ -176,3 +176,27 @@ def test_the_wizard_trains_cancels_resumes_and_the_model_transcribes(app, qtbot,
     assert "country" in " ".join(s["text"] for s in used["segments"]).lower()
     print(f"\ntraining tab: run {run_s:.0f} s, longest event-loop stall {1000 * meter.longest:.0f} ms")
     assert meter.longest < 0.100, f"the window froze for {1000 * meter.longest:.0f} ms"
+
+
+def test_bad_sources_are_reported_and_nothing_breaks(qtbot, tmp_path, data_dir):
+    """A missing folder, a corrupt manifest, an empty TSV: each gets a clear line; the page lives."""
+    from app.training_data import load_source
+    from engine.errors import MinutesError
+    from ui.training.view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    with pytest.raises(MinutesError) as missing:
+        load_source(str(tmp_path / "no-such-folder"))
+    view.data.source_failed(str(tmp_path / "no-such-folder"), str(missing.value))
+    assert "cannot be used" in view.data.status.text() and "does not exist" in view.data.status.text()
+
+    corrupt = tmp_path / "corrupt.jsonl"
+    corrupt.write_bytes(b'{"audio_filepath": "a.wav", "text": "hi"\n\xff\xfe not json\n')
+    view.data.add_report(load_source(str(corrupt)))
+    assert view.data.problems.rowCount() >= 2  # both lines, each with what to do
+    assert all(view.data.problems.item(r, 2).text() for r in range(view.data.problems.rowCount()))
+    assert view.data.ready()  # nothing trainable: the Train page says why instead of starting
+    view.data.exclude.click()
+    assert view.data.ready() == "Add at least two utterances."
+    assert "needs at least two" in view.data.split_label.text()

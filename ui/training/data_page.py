@@ -21,6 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 
+def _key(problem) -> int:
+    """What excluding a problem leaves out: its utterance, or (a line that is none) the line itself."""
+    return problem.index if problem.index is not None else -problem.line
+
+
 class DataPage(QWidget):
     source_requested = Signal(str)  # a path for the app to import and check (off the GUI thread)
     changed = Signal()
@@ -129,11 +134,15 @@ class DataPage(QWidget):
     @Slot()
     def exclude_bad_rows(self) -> None:
         for r, report in enumerate(self.reports):
-            self.excluded.update((r, p.index) for p in report.problems if p.index is not None)
+            self.excluded.update((r, _key(p)) for p in report.problems)
         self._refresh()
 
     def open_problems(self) -> list:
-        return [p for r, rep in enumerate(self.reports) for p in rep.problems if (r, p.index) not in self.excluded]
+        return [p for r, rep in enumerate(self.reports) for p in rep.problems if (r, _key(p)) not in self.excluded]
+
+    def left_out(self) -> int:
+        """Rows left out: utterances and lines that were no utterance at all."""
+        return len(self.excluded)
 
     def utterances(self) -> list:
         """Every utterance that is not left out."""
