@@ -70,7 +70,7 @@ class TrainingController(QObject):
         if resume:
             args.append("--resume")
         events = self.folder / "events.jsonl"
-        self._offset = events.stat().st_size if (resume and events.exists()) else 0
+        self._offset = 0  # a resume shows the whole run again: the window may have been closed since
         if not resume and events.exists():
             events.unlink()
         self._partial = b""

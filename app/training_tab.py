@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 def _registered() -> list[tuple[str, str]]:
     """(name, one-line summary of what it was trained on) of every fine-tuned model."""
     from engine.models import registry
+    from engine.paths import data_dir
+    from engine.training.manifest import read_manifest
 
     out = []
     for m in registry.list_models():
@@ -31,9 +33,17 @@ def _registered() -> list[tuple[str, str]]:
         def pct(x):
             return "–" if x is None else f"{100 * x:.1f}%"
 
+        data = f"data {i.manifest_sha256[:8] or '?'}"
+        train = data_dir() / "training" / m.name / "train.jsonl"
+        if train.is_file():  # trained in this window: say how much
+            try:
+                utts = read_manifest(train).utterances
+                data = f"{len(utts)} clips ({sum(u.duration for u in utts) / 60:.1f} min)"
+            except Exception:  # moved or damaged since: the fingerprint still says which data
+                pass
         summary = (
-            f"{m.name}: {i.base_model or 'whisper'} + {i.steps or 0} steps on data {i.manifest_sha256[:8] or '?'}, "
-            f"dev WER {pct(i.dev_wer_before)} → {pct(i.dev_wer_after)}, trained {i.date[:16].replace('T', ' ')}"
+            f"{m.name}: {i.base_model or 'whisper'}, {i.steps or 0} steps on {data}; "
+            f"dev WER {pct(i.dev_wer_before)} → {pct(i.dev_wer_after)}; trained {i.date[:16].replace('T', ' ')}"
         )
         out.append((m.name, summary))
     return out
@@ -205,6 +215,8 @@ class TrainingTab(QObject):
             self.view.train.stage.setText(self.tr("There is no stopped run named '{0}' to resume.").format(name))
             return
         self.controller.name = name
+        self.view.train.reset()
+        self.view.evaluate.clear()
         self.view.train.add_line(self.tr("resuming '{0}' from its last checkpoint").format(name))
         self.controller.resume()
 

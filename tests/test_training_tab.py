@@ -133,6 +133,14 @@ def test_the_wizard_trains_cancels_resumes_and_the_model_transcribes(app, qtbot,
     stopped_at = view.train.progress.value()
     assert 1 <= stopped_at < 3
 
+    # what the next start of the window finds on disk: this run, offered for resuming
+    from app.training_tab import _resumable
+
+    view.train.name.setText("")
+    app.training.controller.name = ""
+    app.training._offer_resume(_resumable())
+    assert view.train.name.text() == "team-wizard" and "team-wizard" in view.train.stage.text()
+    assert view.train.resume.isEnabled()
     # resume: continues from the checkpoint, not from step 0
     view.train.resume.click()
     qtbot.waitUntil(lambda: not app.training.busy(), timeout=RUN_TIMEOUT_MS)
@@ -157,7 +165,7 @@ def test_the_wizard_trains_cancels_resumes_and_the_model_transcribes(app, qtbot,
 
     # 6. export: listed with a summary, activated, Settings' list has it, a file job uses it
     qtbot.waitUntil(lambda: view.export.models.count() == 1, timeout=20_000)
-    assert "3 steps" in view.export.summary.text()
+    assert f"3 steps on {len(split.train)} clips" in view.export.summary.text(), view.export.summary.text()
     view.export.activate.click()
     assert app.prefs.model == "team-wizard"
     qtbot.waitUntil(

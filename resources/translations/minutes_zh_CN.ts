@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../app/training_tab.py" line="+97"/>
+        <location filename="../../app/training_tab.py" line="+107"/>
         <source>The run &apos;{0}&apos; was stopped before it finished: Resume continues from its last checkpoint.</source>
         <translation>训练“{0}”在完成前已停止：点击“继续”将从最后的检查点接着训练。</translation>
     </message>
@@ -29,7 +29,7 @@
         <translation>没有名为“{0}”的已停止训练可以继续。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>resuming &apos;{0}&apos; from its last checkpoint</source>
         <translation>从最后的检查点继续训练“{0}”</translation>
     </message>
@@ -344,7 +344,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../../ui/training/data_page.py" line="+33"/>
+        <location filename="../../ui/training/data_page.py" line="+38"/>
         <source>Add &amp;meeting</source>
         <translation>添加会议(&amp;M)</translation>
     </message>
@@ -459,7 +459,7 @@
         <translation>{0} 无法使用：{1}</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+44"/>
         <source>{0} utterances, {1} min {2} s, {3} speakers ({4} rows left out)</source>
         <translation>{0} 条语音，{1} 分 {2} 秒，{3} 位说话人（已排除 {4} 行）</translation>
     </message>
@@ -532,7 +532,7 @@
         <translation>训练后识别</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+7"/>
         <source>Terms to watch:</source>
         <translation>关注的术语：</translation>
     </message>
@@ -552,7 +552,7 @@
         <translation>文字（与参考文本的差异）</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+31"/>
         <source>Dev WER (lower is better)</source>
         <translation>验证集词错误率（越低越好）</translation>
     </message>
@@ -567,7 +567,12 @@
         <translation>通用集词错误率（遗忘检查）</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+17"/>
+        <source>not in the dev set</source>
+        <translation>验证集中没有</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>

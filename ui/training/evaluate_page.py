@@ -31,7 +31,6 @@ class EvaluatePage(QWidget):
         self.terms.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
-        self.table.setMaximumHeight(self.table.horizontalHeader().sizeHint().height() * 5)
         layout.addWidget(self.table)
         layout.addWidget(QLabel(self.tr("Terms to watch:"), self))
         layout.addWidget(self.terms)
@@ -54,6 +53,13 @@ class EvaluatePage(QWidget):
         self.scores[which] = data or {}
         self._fill()
 
+    @staticmethod
+    def _fit(table: QTableWidget) -> None:
+        """As tall as its rows: the three measures are never behind a scroll bar."""
+        table.resizeRowsToContents()
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth() + 2)
+
     def _value(self, which: str, *keys: str):
         d = self.scores.get(which, {})
         for k in keys:
@@ -70,6 +76,7 @@ class EvaluatePage(QWidget):
             self.table.setItem(r, 0, QTableWidgetItem(label))
             self.table.setItem(r, 1, QTableWidgetItem(_pct(self._value("before", *keys))))
             self.table.setItem(r, 2, QTableWidgetItem(_pct(self._value("after", *keys))))
+        self._fit(self.table)
         before = {t.get("term"): t for t in (self._value("before", "dev", "terms") or [])}
         after = {t.get("term"): t for t in (self._value("after", "dev", "terms") or [])}
         names = list(dict.fromkeys([*before, *after]))
@@ -77,7 +84,11 @@ class EvaluatePage(QWidget):
         for r, name in enumerate(names):
 
             def cell(t):
-                return "–" if not t else f"{t.get('found', 0)}/{t.get('expected', 0)}"
+                if not t:
+                    return "–"
+                if not t.get("expected"):
+                    return self.tr("not in the dev set")
+                return f"{t.get('found', 0)}/{t.get('expected', 0)}"
 
             for c, v in enumerate((str(name), cell(before.get(name)), cell(after.get(name)))):
                 self.terms.setItem(r, c, QTableWidgetItem(v))
