@@ -52,6 +52,7 @@ class DataPage(QWidget):
         self.problems.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.problems.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.problems.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.problems.verticalHeader().hide()
         self.exclude = QPushButton(self.tr("&Exclude bad rows"), self)
         self.exclude.setEnabled(False)
         self.totals = QLabel(self)
