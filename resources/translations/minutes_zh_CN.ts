@@ -394,7 +394,7 @@
         <translation>来源</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>&amp;Exclude bad rows</source>
         <translation>排除有问题的行(&amp;E)</translation>
     </message>
@@ -1930,6 +1930,26 @@
         <location line="+3"/>
         <source>dev WER at step {0}: {1:.1f}%</source>
         <translation>第 {0} 步验证集词错误率：{1:.1f}%</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Scoring the built-in model (before)</source>
+        <translation>正在为内置模型评分（训练前）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Exporting the model to ONNX</source>
+        <translation>正在将模型导出为 ONNX</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scoring the fine-tuned model (after)</source>
+        <translation>正在为微调模型评分（训练后）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Training: {0}</source>
+        <translation>训练中：{0}</translation>
     </message>
 </context>
 <context>

@@ -108,7 +108,16 @@ class TrainPage(QWidget):
             self.add_line(self.tr("dev WER at step {0}: {1:.1f}%").format(step, 100 * ev["dev_wer"]))
         elif kind in ("stage", "start", "checkpoint", "cancelled", "done", "error"):
             message = ev.get("message") or kind
-            if kind in ("stage", "start", "done", "cancelled", "error"):
+            stages = {
+                "scoring the packaged model": self.tr("Scoring the built-in model (before)"),
+                "exporting to ONNX": self.tr("Exporting the model to ONNX"),
+                "scoring the fine-tuned model": self.tr("Scoring the fine-tuned model (after)"),
+            }
+            if kind == "stage":
+                self.stage.setText(stages.get(message, message))
+            elif kind == "start":
+                self.stage.setText(self.tr("Training: {0}").format(message))
+            elif kind in ("done", "cancelled", "error"):
                 self.stage.setText(message)
             self.add_line(f"{kind}: {message}")
         if ev.get("dev_wer") is not None and kind == "step":
