@@ -78,6 +78,9 @@ class App(QObject):
         self.files = FileQueue(self)
         self.live = LiveController(self)
         self.files.meeting_added.connect(self._on_meeting_added)
+        from app.training_tab import TrainingTab
+
+        self.training = TrainingTab(self)
 
         w.files_dropped.connect(self.add_files)
         w.open_action.triggered.connect(self.files_view.choose_files)
@@ -108,6 +111,7 @@ class App(QObject):
         threading.Thread(target=_preload, name="minutes-preload", daemon=True).start()
         self.library_view.sync_in_background()
         self.refresh_models()
+        self.training.first_start()
         if self.library.count() == 0 and not self.settings.value("demo/added"):
             self.files.add_demo()
             self.settings.set_value("demo/added", True)
@@ -230,6 +234,8 @@ class App(QObject):
             busy.append(self.tr("a live recording (it will be stopped and saved)"))
         if self.files.busy():
             busy.append(self.tr("files being transcribed (they will be cancelled)"))
+        if self.training.busy():
+            busy.append(self.tr("a training run (it will be paused; Resume continues it)"))
         if busy:
             answer = QMessageBox.question(
                 self.window,
@@ -245,6 +251,7 @@ class App(QObject):
         self.settings.set_value("window/geometry", self.window.saveGeometry())
         self.live.shutdown()
         self.files.shutdown()
+        self.training.shutdown()
         self.editor.flush()
 
     def show_error(self, message: str) -> None:

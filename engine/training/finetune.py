@@ -110,7 +110,8 @@ def _scores(recognizer, dev: Manifest, terms, general, cancel) -> dict[str, Any]
     from engine.training.evaluate import EvalOptions, evaluate
 
     report = evaluate(recognizer, dev.utterances, terms, EvalOptions(), None, cancel).to_dict()
-    out: dict[str, Any] = {"dev": {k: report.get(k) for k in ("wer", "cer", "rate", "term_recall", "terms")}}
+    keys = ("wer", "cer", "rate", "term_recall", "terms", "per_utterance")  # per utterance: the Training tab's diffs
+    out: dict[str, Any] = {"dev": {k: report.get(k) for k in keys}}
     if general:
         g = evaluate(recognizer, general, (), EvalOptions(language="en"), None, cancel).to_dict()
         out["general"] = {k: g.get(k) for k in ("wer", "rate")}

@@ -2,6 +2,89 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <location filename="../../app/training_tab.py" line="+107"/>
+        <source>The run &apos;{0}&apos; was stopped before it finished: Resume continues from its last checkpoint.</source>
+        <translation>训练“{0}”在完成前已停止：点击“继续”将从最后的检查点接着训练。</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>Cannot play: {0}</source>
+        <translation>无法播放：{0}</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>A model named &apos;{0}&apos; already exists: choose another name.</source>
+        <translation>名为“{0}”的模型已存在：请换一个名称。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Starting the training process…</source>
+        <translation>正在启动训练进程…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>There is no stopped run named &apos;{0}&apos; to resume.</source>
+        <translation>没有名为“{0}”的已停止训练可以继续。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>resuming &apos;{0}&apos; from its last checkpoint</source>
+        <translation>从最后的检查点继续训练“{0}”</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Finished: the model &apos;{0}&apos; is registered.</source>
+        <translation>已完成：模型“{0}”已注册。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0}: Resume continues from the last checkpoint.</source>
+        <translation>{0}：点击“继续”将从最后的检查点接着训练。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The run stopped with an error: {0}</source>
+        <translation>训练因错误而停止：{0}</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>New transcriptions use the model &apos;{0}&apos;.</source>
+        <translation>新的转录将使用模型“{0}”。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Minutes</source>
+        <translation>Minutes</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The model cannot be renamed: {0}</source>
+        <translation>无法重命名模型：{0}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The model cannot be deleted: {0}</source>
+        <translation>无法删除模型：{0}</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Cannot play {0}: {1}</source>
+        <translation>无法播放 {0}：{1}</translation>
+    </message>
+</context>
+<context>
     <name>App</name>
     <message>
         <location filename="../../app/window.py" line="+62"/>
@@ -39,7 +122,7 @@
         <translation>模型尚未加载</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+55"/>
         <source>Whisper base (built in)</source>
         <translation>Whisper base（内置）</translation>
     </message>
@@ -71,12 +154,12 @@
     </message>
     <message>
         <location line="+18"/>
-        <location line="+75"/>
+        <location line="+78"/>
         <source>Minutes</source>
         <translation>Minutes</translation>
     </message>
     <message>
-        <location line="-48"/>
+        <location line="-51"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
@@ -96,6 +179,11 @@
         <translation>正在转录的文件（将被取消）</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>a training run (it will be paused; Resume continues it)</source>
+        <translation>一次训练（将暂停；点击“继续”可接着训练）</translation>
+    </message>
+    <message>
         <location line="+4"/>
         <source>Quit Minutes?</source>
         <translation>退出 Minutes？</translation>
@@ -111,7 +199,7 @@
         <translation>以及</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>About Minutes</source>
         <translation>关于 Minutes</translation>
     </message>
@@ -119,6 +207,110 @@
         <location line="+1"/>
         <source>&lt;b&gt;Minutes&lt;/b&gt;&lt;p&gt;Meeting transcription on your own machine: nothing leaves your computer.&lt;/p&gt;</source>
         <translation>&lt;b&gt;Minutes&lt;/b&gt;&lt;p&gt;在您自己的电脑上转录会议：任何数据都不会离开您的计算机。&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>AugmentPage</name>
+    <message>
+        <location filename="../../ui/training/augment_page.py" line="+37"/>
+        <source>&amp;SpecAugment (masks in time and frequency)</source>
+        <translation>SpecAugment（时间和频率遮蔽）(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Noise at a signal-to-noise ratio</source>
+        <translation>按信噪比加入噪声(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>S&amp;peed perturbation</source>
+        <translation>语速扰动(&amp;P)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add data on the Data page to see one of your clips here.</source>
+        <translation>在“数据”页添加数据后，这里会显示您的一段录音。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Before (log-mel)</source>
+        <translation>增强前（对数梅尔频谱）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>After augmentation</source>
+        <translation>增强后</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Show another draw</source>
+        <translation>换一次随机抽样(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play &amp;before</source>
+        <translation>播放增强前(&amp;B)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Play &amp;after</source>
+        <translation>播放增强后(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>SpecAugment</source>
+        <translation>SpecAugment</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Time masks:</source>
+        <translation>时间遮蔽数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Frequency masks:</source>
+        <translation>频率遮蔽数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Noise</source>
+        <translation>噪声</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+3"/>
+        <source>Probability:</source>
+        <translation>概率：</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>Lowest SNR (dB):</source>
+        <translation>最低信噪比（dB）：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Highest SNR (dB):</source>
+        <translation>最高信噪比（dB）：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Speed</source>
+        <translation>语速</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Slowest:</source>
+        <translation>最慢：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Fastest:</source>
+        <translation>最快：</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Clip: {0}</source>
+        <translation>片段：{0}</translation>
     </message>
 </context>
 <context>
@@ -147,6 +339,300 @@
         <location line="+2"/>
         <source>Your edits are kept in the editor; press Ctrl+S to try again.</source>
         <translation>您的修改仍保留在编辑器中；按 Ctrl+S 重试。</translation>
+    </message>
+</context>
+<context>
+    <name>DataPage</name>
+    <message>
+        <location filename="../../ui/training/data_page.py" line="+38"/>
+        <source>Add &amp;meeting</source>
+        <translation>添加会议(&amp;M)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add &amp;TSV or manifest…</source>
+        <translation>添加 TSV 或清单(&amp;T)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add &amp;folder…</source>
+        <translation>添加文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>C&amp;lear</source>
+        <translation>清空(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Corrected meeting:</source>
+        <translation>已更正的会议：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Add corrected meetings, a folder of audio with .txt files, a TSV or a manifest.</source>
+        <translation>添加已更正的会议、包含音频和 .txt 文件的文件夹、TSV 文件或清单。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Line</source>
+        <translation>行</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>What to do</source>
+        <translation>处理方法</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;Exclude bad rows</source>
+        <translation>排除有问题的行(&amp;E)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Names and products, separated by ;</source>
+        <translation>人名和产品名，用 ; 分隔</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Totals:</source>
+        <translation>合计：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Dev share:</source>
+        <translation>验证集比例(&amp;D)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Split:</source>
+        <translation>划分：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Te&amp;rms to watch:</source>
+        <translation>关注的术语(&amp;R)：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Problems found by the checker:</source>
+        <translation>检查发现的问题：</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Add data</source>
+        <translation>添加数据</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Manifests and TSV (*.jsonl *.tsv *.txt *.json)</source>
+        <translation>清单和 TSV (*.jsonl *.tsv *.txt *.json)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Folder of audio and .txt files</source>
+        <translation>音频和 .txt 文件所在的文件夹</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Reading and checking {0}…</source>
+        <translation>正在读取并检查 {0}…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{0}: {1} utterances, {2} problems.</source>
+        <translation>{0}：{1} 条语音，{2} 个问题。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{0} cannot be used: {1}</source>
+        <translation>{0} 无法使用：{1}</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>{0} utterances, {1} min {2} s, {3} speakers ({4} rows left out)</source>
+        <translation>{0} 条语音，{1} 分 {2} 秒，{3} 位说话人（已排除 {4} 行）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>train {0} utterances ({1:.0f} s), dev {2} ({3:.0f} s), {4}</source>
+        <translation>训练集 {0} 条（{1:.0f} 秒），验证集 {2} 条（{3:.0f} 秒），{4}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>by speaker</source>
+        <translation>按说话人划分</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>by utterance</source>
+        <translation>按语音划分</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>needs at least two utterances</source>
+        <translation>至少需要两条语音</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Some rows have problems: exclude them or fix the data first.</source>
+        <translation>有些行存在问题：请先排除它们或修正数据。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add at least two utterances.</source>
+        <translation>请至少添加两条语音。</translation>
+    </message>
+</context>
+<context>
+    <name>EvaluatePage</name>
+    <message>
+        <location filename="../../ui/training/evaluate_page.py" line="+20"/>
+        <source>The scores appear here when a run has scored the model before and after.</source>
+        <translation>训练对模型做过前后评分后，分数会显示在这里。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Measure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Before</source>
+        <translation>训练前</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>After</source>
+        <translation>训练后</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Term</source>
+        <translation>术语</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Found before</source>
+        <translation>训练前识别</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Found after</source>
+        <translation>训练后识别</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Terms to watch:</source>
+        <translation>关注的术语：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Worst utterances after training (struck: missed, underlined: inserted):</source>
+        <translation>训练后错误最多的语音（删除线：漏识别；下划线：多识别）：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Errors</source>
+        <translation>错误数</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Words (diff against the reference)</source>
+        <translation>文字（与参考文本的差异）</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Dev WER (lower is better)</source>
+        <translation>验证集词错误率（越低越好）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Term recall (higher is better)</source>
+        <translation>术语召回率（越高越好）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>General-set WER (forgetting)</source>
+        <translation>通用集词错误率（遗忘检查）</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>not in the dev set</source>
+        <translation>验证集中没有</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Scores of the packaged model (before) and the fine-tuned one (after), on the dev set.</source>
+        <translation>内置模型（训练前）与微调模型（训练后）在验证集上的分数。</translation>
+    </message>
+</context>
+<context>
+    <name>ExportPage</name>
+    <message>
+        <location filename="../../ui/training/export_page.py" line="+32"/>
+        <source>&amp;Use for transcription</source>
+        <translation>用于转录(&amp;U)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Re&amp;name…</source>
+        <translation>重命名(&amp;N)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Delete…</source>
+        <translation>删除(&amp;D)…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Fine-tuned models (exported to ONNX: fp32 and INT8):</source>
+        <translation>微调模型（已导出为 ONNX：fp32 和 INT8）：</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>New transcriptions use: {0}</source>
+        <translation>新的转录使用：{0}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No fine-tuned model yet.</source>
+        <translation>还没有微调模型。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Rename model</source>
+        <translation>重命名模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>New name:</source>
+        <translation>新名称：</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Delete the model &apos;{0}&apos;?</source>
+        <translation>删除模型“{0}”？</translation>
     </message>
 </context>
 <context>
@@ -798,6 +1284,24 @@
     </message>
 </context>
 <context>
+    <name>LossPlot</name>
+    <message>
+        <location filename="../../ui/training/plot.py" line="+50"/>
+        <source>step (of {0})</source>
+        <translation>步数（共 {0} 步）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>dev WER</source>
+        <translation>验证集词错误率</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <location filename="../../ui/main_window.py" line="+28"/>
@@ -973,6 +1477,123 @@
         <location line="+282"/>
         <source>Transcript segments</source>
         <translation>转录片段</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <location filename="../../ui/training/settings_page.py" line="+51"/>
+        <source>Quick</source>
+        <translation>快速</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Standard</source>
+        <translation>标准</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Thorough</source>
+        <translation>充分</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>&amp;Freeze the encoder (train only the decoder)</source>
+        <translation>冻结编码器（只训练解码器）(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>&amp;Preset:</source>
+        <translation>预设(&amp;P)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Expected time:</source>
+        <translation>预计时间：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Learning rate:</source>
+        <translation>学习率(&amp;L)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Steps:</source>
+        <translation>步数(&amp;S)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Batch duration:</source>
+        <translation>批次时长(&amp;B)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Accumulation:</source>
+        <translation>梯度累积(&amp;A)：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Adapters (LoRA &amp;rank):</source>
+        <translation>适配器（LoRA 秩）(&amp;R)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Mixed precision (AMP):</source>
+        <translation>混合精度（AMP）(&amp;M)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Device:</source>
+        <translation>设备(&amp;D)：</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Config file (config.toml):</source>
+        <translation>配置文件（config.toml）：</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>about {0:.0f} s</source>
+        <translation>约 {0:.0f} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>about {0:.0f} min</source>
+        <translation>约 {0:.0f} 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>about {0:.1f} h</source>
+        <translation>约 {0:.1f} 小时</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>measured on this machine</source>
+        <translation>在本机实测</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>estimated for 2 CPU cores</source>
+        <translation>按 2 个 CPU 核心估算</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{0} of training ({1}), plus scoring and export</source>
+        <translation>训练{0}（{1}），另加评分和导出</translation>
+    </message>
+    <message>
+        <source>about {0:.0f} min of training ({1}), plus scoring and export</source>
+        <translation type="vanished">训练约 {0:.0f} 分钟（{1}），另加评分和导出</translation>
     </message>
 </context>
 <context>
@@ -1244,11 +1865,128 @@
     </message>
 </context>
 <context>
+    <name>TrainPage</name>
+    <message>
+        <location filename="../../ui/training/train_page.py" line="+40"/>
+        <source>e.g. team-names</source>
+        <translation>例如 team-names</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Start training</source>
+        <translation>开始训练(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Not started.</source>
+        <translation>尚未开始。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>step %v of %m</source>
+        <translation>第 %v 步，共 %m 步</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Model &amp;name:</source>
+        <translation>模型名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Stage:</source>
+        <translation>阶段：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Progress:</source>
+        <translation>进度：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Time left:</source>
+        <translation>剩余时间：</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>step {0}/{1}  loss {2:.3f}</source>
+        <translation>第 {0}/{1} 步  损失 {2:.3f}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>dev WER at step {0}: {1:.1f}%</source>
+        <translation>第 {0} 步验证集词错误率：{1:.1f}%</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Scoring the built-in model (before)</source>
+        <translation>正在为内置模型评分（训练前）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Exporting the model to ONNX</source>
+        <translation>正在将模型导出为 ONNX</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Scoring the fine-tuned model (after)</source>
+        <translation>正在为微调模型评分（训练后）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Training: {0}</source>
+        <translation>训练中：{0}</translation>
+    </message>
+</context>
+<context>
     <name>TrainingView</name>
     <message>
-        <location filename="../../ui/training/view.py" line="+18"/>
         <source>&lt;h3&gt;Teach Minutes your vocabulary&lt;/h3&gt;&lt;p&gt;Fine-tuning the recognizer on your own recordings is not part of this version yet.&lt;/p&gt;&lt;p&gt;Meanwhile, correct names and terms in the transcript editor: corrected meetings are what the fine-tune wizard will train on, and the &lt;b&gt;Hotwords&lt;/b&gt; option (Files, Settings) already steers the spelling of names.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;让 Minutes 学会您的词汇&lt;/h3&gt;&lt;p&gt;用您自己的录音微调识别模型的功能尚未包含在此版本中。&lt;/p&gt;&lt;p&gt;在此之前，请在转录编辑器中更正人名和术语：微调向导将以更正过的会议作为训练数据；而&lt;b&gt;热词&lt;/b&gt;选项（文件、设置）现在就能引导人名的拼写。&lt;/p&gt;</translation>
+        <translation type="vanished">&lt;h3&gt;让 Minutes 学会您的词汇&lt;/h3&gt;&lt;p&gt;用您自己的录音微调识别模型的功能尚未包含在此版本中。&lt;/p&gt;&lt;p&gt;在此之前，请在转录编辑器中更正人名和术语：微调向导将以更正过的会议作为训练数据；而&lt;b&gt;热词&lt;/b&gt;选项（文件、设置）现在就能引导人名的拼写。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <location filename="../../ui/training/view.py" line="+28"/>
+        <source>1 Data</source>
+        <translation>1 数据</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>2 Augmentation</source>
+        <translation>2 数据增强</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>3 Settings</source>
+        <translation>3 设置</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>4 Train</source>
+        <translation>4 训练</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>5 Evaluate</source>
+        <translation>5 评估</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>6 Export</source>
+        <translation>6 导出</translation>
     </message>
 </context>
 <context>

@@ -1,28 +1,49 @@
-"""The Training view. The fine-tune wizard over `minutes train` fills it once the training
-pipeline lands; until then it says so plainly, and what to do meanwhile."""
+"""The Training view: the fine-tune wizard over `minutes train`, one tab a step (Data,
+Augmentation, Settings, Train, Evaluate, Export). Widgets only: app/training_controller.py runs
+the child process and app/window.py wires the two."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from ui.training.augment_page import AugmentPage
+from ui.training.data_page import DataPage
+from ui.training.evaluate_page import EvaluatePage
+from ui.training.export_page import ExportPage
+from ui.training.settings_page import SettingsPage
+from ui.training.train_page import TrainPage
 
 
 class TrainingView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        note = QLabel(self)
-        note.setWordWrap(True)
-        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        note.setText(
-            self.tr(
-                "<h3>Teach Minutes your vocabulary</h3>"
-                "<p>Fine-tuning the recognizer on your own recordings is not part of this version yet.</p>"
-                "<p>Meanwhile, correct names and terms in the transcript editor: corrected meetings are"
-                " what the fine-tune wizard will train on, and the <b>Hotwords</b> option (Files, Settings)"
-                " already steers the spelling of names.</p>"
-            )
-        )
+        self.tabs = QTabWidget(self)
+        self.data = DataPage()
+        self.augment = AugmentPage()
+        self.settings = SettingsPage()
+        self.train = TrainPage()
+        self.evaluate = EvaluatePage()
+        self.export = ExportPage()
+        for page, title in (
+            (self.data, self.tr("1 Data")),
+            (self.augment, self.tr("2 Augmentation")),
+            (self.settings, self.tr("3 Settings")),
+            (self.train, self.tr("4 Train")),
+            (self.evaluate, self.tr("5 Evaluate")),
+            (self.export, self.tr("6 Export")),
+        ):
+            self.tabs.addTab(page, title)
         layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(note)
-        layout.addStretch(2)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        for w in self.augment.findChildren(QWidget):
+            sig = getattr(w, "toggled", None) or getattr(w, "valueChanged", None)
+            if sig is not None:
+                sig.connect(self._augment_changed)
+        self._augment_changed()
+
+    def _augment_changed(self, *_args) -> None:
+        self.settings.set_augment(self.augment.values())
+
+    def show_page(self, page: QWidget) -> None:
+        self.tabs.setCurrentWidget(page)
