@@ -133,6 +133,8 @@ def build(variant: str, dist_root: Path, packages: bool) -> Path:
     models = stage_models(build_root / "model-cache", build_root / f"models-{variant}", wanted)
     frozen = pyinstaller(variant, models, build_root / f"pyinstaller-{variant}", build_root / f"frozen-{variant}")
     share_decoder(frozen, wanted)
+    if sys.platform.startswith("linux"):
+        (frozen / "minutes-gui").symlink_to("minutes")  # installers/entry.py starts the window by this name
     name = f"minutes-{variant}-{__version__}-{platform_tag()}"
     bundle = dist_root / name
     if bundle.exists():

@@ -16,8 +16,8 @@ def main() -> int:
 
     if dispatch_interpreter_args(sys.argv):
         return 0
-    name = os.path.basename(sys.executable).lower()
-    if name.startswith("minutes-gui"):
+    called = {os.path.basename(sys.argv[0]).lower(), os.path.basename(sys.executable).lower()}
+    if any(name.startswith("minutes-gui") for name in called):  # Linux: a link named minutes-gui
         from app.gui import main as gui_main
 
         return gui_main()
