@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 DEMO := resources/demo/jfk.wav
 
-.PHONY: run demo smoke screenshots translations test lint clean-venv
+.PHONY: run demo smoke screenshots translations test lint clean-venv dist dist-full
 
 $(VENV)/.done: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ demo: $(VENV)/.done
 
 test: $(VENV)/.done
 	$(PY) -m pytest
+
+# Installers for this platform into dist/: the runtime bundle (no torch, models exported at build
+# time), on Linux also its tarball and .deb. `make dist-full` adds torch for the Training tab.
+# Other variants: $(PY) installers/build.py --variant runtime-cuda (see installers/README.md).
+dist: $(VENV)/.done
+	$(PY) -m pip install --quiet -e ".[dev,dist]"
+	$(PY) installers/build.py --variant runtime
+
+dist-full: $(VENV)/.done
+	$(PY) -m pip install --quiet -e ".[dev,dist]"
+	$(PY) installers/build.py --variant full
 
 lint: $(VENV)/.done
 	$(VENV)/bin/ruff check .

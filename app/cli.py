@@ -17,6 +17,9 @@ from engine.errors import Cancelled, MinutesError
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="minutes", description="Meeting transcription on your own machine.")
+    from app.bundle import __version__, variant
+
+    p.add_argument("--version", action="version", version=f"minutes {__version__} ({variant()})")
     sub = p.add_subparsers(dest="command")
     t = sub.add_parser("transcribe", help="transcribe audio or video files")
     t.add_argument("files", nargs="+", metavar="FILE", help="audio or video files")

@@ -50,8 +50,14 @@ _MISSING = "Voice activity model not found: install the 'silero-vad' package (pi
 def find_model_dir() -> Path:
     """The ``data`` folder of the installed silero-vad package, found without importing it.
 
-    Importing ``silero_vad`` would import torch, so only its location is looked up.
+    Importing ``silero_vad`` would import torch, so only its location is looked up. An
+    installer's bundled copy (``vad/`` in the bundled models) comes first.
     """
+    from engine.paths import bundled_model
+
+    bundled = bundled_model("vad")
+    if bundled is not None and ((bundled / _SEQUENCE_MODEL).is_file() or (bundled / _FRAME_MODEL).is_file()):
+        return bundled
     try:
         spec = importlib.util.find_spec("silero_vad")
     except (ImportError, ValueError):

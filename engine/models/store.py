@@ -29,7 +29,7 @@ from engine.models.export_manifest import (
     read_export_manifest,
 )
 from engine.models.tokenizer_fix import fix_missing_merge
-from engine.paths import data_dir
+from engine.paths import bundled_model, data_dir
 
 PACKAGED_NAME = "whisper-base"
 PACKAGED_SIZE = 145_217_532
@@ -217,6 +217,9 @@ def resolve(spec: str | os.PathLike | None = None, progress: ModelProgress | Non
     """Turn what the user typed (--model) into a ModelSource: 'base', then a registered model's
     name, then a path, then a hub id."""
     if spec is None or str(spec) in ("", *PACKAGED_ALIASES):
+        bundled = bundled_model(f"{PACKAGED_NAME}/onnx")  # an installer's export: no weights to unpack
+        if bundled is not None and has_manifest(bundled):
+            return _exported_source(bundled)
         return packaged_model(progress)
     from engine.models.registry import find
 

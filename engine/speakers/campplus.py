@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
-from engine.paths import data_dir
+from engine.paths import bundled_model, data_dir
 from engine.speakers import model_files
 from engine.speakers.fbank import N_MELS, fbank
 from engine.speakers.onnx_files import cpu_session, export_once
@@ -198,8 +198,12 @@ def export_onnx(out: Path, path: Path | None = None) -> None:
 
 def _model_path() -> Path:
     """The ONNX encoder in the data folder, exported from the verified packaged weights on first use."""
+    relpath = f"campplus/campplus-{model_files.CAMPPLUS.sha256[:12]}-v{EXPORT_VERSION}.onnx"
+    bundled = bundled_model(relpath)  # an installer's export: no torch, no packaged weights needed
+    if bundled is not None:
+        return bundled
     weights = model_files.locate(model_files.CAMPPLUS)
-    out = data_dir() / "models" / "campplus" / f"campplus-{model_files.CAMPPLUS.sha256[:12]}-v{EXPORT_VERSION}.onnx"
+    out = data_dir() / "models" / relpath
     if not out.exists():
         log.info("exporting CAM++ to %s", out)
     return export_once(out, lambda tmp: export_onnx(tmp, weights))

@@ -17,7 +17,7 @@ import numpy as np
 
 from engine.audio import SAMPLE_RATE
 from engine.audio.mel import hann, mel_filters
-from engine.paths import data_dir
+from engine.paths import bundled_models_dir, data_dir
 from engine.speakers import ge2e
 from engine.speakers.onnx_files import cpu_session, export_once
 
@@ -105,6 +105,9 @@ def normalize_volume(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.
 
 def _model_path() -> Path:
     """The ONNX encoder in the data folder, exported from the packaged weights on first use."""
+    bundled = sorted((bundled_models_dir() or Path("/nonexistent")).glob("ge2e/encoder-*.onnx"))
+    if bundled:  # an installer's export: the packaged weights (and torch) are not in the bundle
+        return bundled[-1]
     weights = ge2e.weights_path()
     st = weights.stat()
     key = hashlib.sha1(f"{st.st_size}".encode()).hexdigest()[:8]

