@@ -59,6 +59,10 @@ class App(QObject):
         self.library_view = LibraryView(self.library)
         self.settings_view = SettingsView(self.prefs)
         self.training_view = TrainingView()
+        from app.bundle import training_unavailable_reason
+
+        if training_unavailable_reason() is not None:
+            self.training_view.set_unavailable()
         w.add_view("live", self.live_view, self.tr("Live"), w.standard_icon("SP_MediaPlay"), "Ctrl+1")
         w.add_view("files", self.files_view, self.tr("Files"), w.standard_icon("SP_DirOpenIcon"), "Ctrl+2")
         w.add_view(

@@ -132,3 +132,15 @@ def test_theme_switch_changes_the_palette(qtbot, theme):
     themes.apply(app, theme)
     assert themes.is_dark() == (theme == "dark")
     themes.apply(app, "system")
+
+
+def test_training_view_says_plainly_when_training_cannot_run(qtbot):
+    """The runtime installer has no torch: the Training tab says what to install instead."""
+    from ui.training.view import TrainingView
+
+    view = TrainingView()
+    qtbot.addWidget(view)
+    assert view.tabs.isEnabled() and view.unavailable.isHidden()
+    view.set_unavailable()
+    assert not view.tabs.isEnabled() and not view.unavailable.isHidden()
+    assert "full variant" in view.unavailable.text()

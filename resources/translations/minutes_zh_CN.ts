@@ -87,7 +87,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../../app/window.py" line="+62"/>
+        <location filename="../../app/window.py" line="+66"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -1987,6 +1987,11 @@
         <location line="+1"/>
         <source>6 Export</source>
         <translation>6 导出</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>&lt;b&gt;Training needs the full variant of Minutes.&lt;/b&gt; This installer leaves PyTorch out to stay small. Install the full variant to fine-tune models; transcription, live capture, speakers, chapters and export work the same in both.</source>
+        <translation>&lt;b&gt;训练需要 Minutes 的完整版。&lt;/b&gt;此安装包为保持小巧而未包含 PyTorch。请安装完整版来微调模型；转录、实时录音、说话人、章节和导出在两个版本中完全相同。</translation>
     </message>
 </context>
 <context>

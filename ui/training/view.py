@@ -4,7 +4,7 @@ the child process and app/window.py wires the two."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.training.augment_page import AugmentPage
 from ui.training.data_page import DataPage
@@ -33,14 +33,31 @@ class TrainingView(QWidget):
             (self.export, self.tr("6 Export")),
         ):
             self.tabs.addTab(page, title)
+        self.unavailable = QLabel(self)  # the runtime installer has no torch: say so, plainly
+        self.unavailable.setWordWrap(True)
+        self.unavailable.setMargin(12)
+        self.unavailable.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.unavailable)
         layout.addWidget(self.tabs)
         for w in self.augment.findChildren(QWidget):
             sig = getattr(w, "toggled", None) or getattr(w, "valueChanged", None)
             if sig is not None:
                 sig.connect(self._augment_changed)
         self._augment_changed()
+
+    def set_unavailable(self) -> None:
+        """Training cannot run in this install (no PyTorch): the wizard stays visible but disabled."""
+        self.unavailable.setText(
+            self.tr(
+                "<b>Training needs the full variant of Minutes.</b> This installer leaves PyTorch out to"
+                " stay small. Install the full variant to fine-tune models; transcription, live capture,"
+                " speakers, chapters and export work the same in both."
+            )
+        )
+        self.unavailable.show()
+        self.tabs.setEnabled(False)
 
     def _augment_changed(self, *_args) -> None:
         self.settings.set_augment(self.augment.values())
