@@ -92,14 +92,18 @@ class TrainingTab(QObject):
 
     def first_start(self) -> None:
         """After the window is up: the Library's meetings, the registry, a run to resume."""
+        self.refresh_meetings()
+        self.refresh_models()
+        self.background.run(_resumable, self._offer_resume, lambda e: log.warning("Training: %s", e))
+
+    def refresh_meetings(self) -> None:
+        """The Data page's list of meetings, again: one was added, deleted or renamed."""
         try:
             meetings = [(m.title or m.created[:16], str(m.transcript_path)) for m in self.app.library.list()]
         except Exception as e:  # a damaged library must not stop the window
             log.warning("Training: library: %s", e)
             meetings = []
         self.view.data.set_meetings(meetings)
-        self.refresh_models()
-        self.background.run(_resumable, self._offer_resume, lambda e: log.warning("Training: %s", e))
 
     def _offer_resume(self, name: str) -> None:
         if name and not self.controller.running():

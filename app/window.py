@@ -168,6 +168,7 @@ class App(QObject):
 
     @Slot(str)
     def _on_meeting_added(self, meeting_id: str) -> None:
+        self.training.refresh_meetings()
         if self.window.current_view() == "library" and self.meeting_id is None and self.library.count() == 1:
             self.open_meeting(meeting_id)  # the demo meeting of a first start
 
@@ -177,6 +178,7 @@ class App(QObject):
 
     @Slot(str)
     def _on_meeting_deleted(self, meeting_id: str) -> None:
+        self.training.refresh_meetings()
         if meeting_id == self.meeting_id:
             self.meeting_id = None
             self.editor.set_transcript(_empty_transcript(), None, None)
@@ -185,6 +187,7 @@ class App(QObject):
 
     @Slot(str, str)
     def _on_meeting_renamed(self, meeting_id: str, title: str) -> None:
+        self.training.refresh_meetings()
         if meeting_id == self.meeting_id:
             self.window.setWindowTitle(self.tr("{0} — Minutes").format(title))
 

@@ -86,6 +86,9 @@ def test_drop_a_call_then_rename_undo_redo_and_export(app, qtbot, data_dir, tmp_
     speakers = {s.speaker for s in t.segments if s.speaker}
     assert len(speakers) == 2, speakers
     assert editor.audio_path() and Path(editor.audio_path()).name == src.name
+    # the new meeting is at once one the Training tab can train on
+    combo = app.training_view.data.meetings
+    assert any(Path(combo.itemData(i)).exists() and src.stem in combo.itemText(i) for i in range(combo.count()))
 
     first = t.segments[0].speaker
     editor.rename_speaker(first, "Diane")

@@ -84,10 +84,13 @@ class DataPage(QWidget):
         self._refresh()
 
     def set_meetings(self, meetings: list[tuple[str, str]]) -> None:
-        """(title, transcript JSON path) of the Library's meetings."""
+        """(title, transcript JSON path) of the Library's meetings; the one picked stays picked."""
+        picked = self.meetings.currentData()
         self.meetings.clear()
         for title, path in meetings:
             self.meetings.addItem(title, path)
+        if picked is not None and (i := self.meetings.findData(picked)) >= 0:
+            self.meetings.setCurrentIndex(i)
 
     @Slot()
     def _add_meeting(self) -> None:
