@@ -173,17 +173,8 @@ class TrainingTab(QObject):
     @Slot(str)
     def play_preview(self, which: str) -> None:
         samples = self._preview_audio.get(which)
-        if samples is None:
-            return
-        try:
-            from engine.audio.playback import Player
-
-            if self._player is None:
-                self._player = Player()
-            self._player.load(samples)
-            self._player.play()
-        except Exception as e:
-            self.app.window.statusBar().showMessage(self.tr("Cannot play: {0}").format(e), 10000)
+        if samples is not None:
+            self._play(lambda player: player.load(samples), lambda e: self.tr("Cannot play: {0}").format(e))
 
     # -- the run ----------------------------------------------------------------------------------
     @Slot(str)
@@ -313,12 +304,19 @@ class TrainingTab(QObject):
     # -- playback ---------------------------------------------------------------------------------
     @Slot(str)
     def play(self, path: str) -> None:
-        from engine.audio.playback import Player
+        self._play(
+            lambda player: player.load_file(path),
+            lambda e: self.tr("Cannot play {0}: {1}").format(Path(path).name, e),
+        )
 
+    def _play(self, load, failure) -> None:
+        """One player for the previews and the utterances; a failure is a status message."""
         try:
+            from engine.audio.playback import Player
+
             if self._player is None:
                 self._player = Player()
-            self._player.load_file(path)
+            load(self._player)
             self._player.play()
         except Exception as e:
-            self.app.window.statusBar().showMessage(self.tr("Cannot play {0}: {1}").format(Path(path).name, e), 10000)
+            self.app.window.statusBar().showMessage(failure(e), 10000)

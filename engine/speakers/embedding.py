@@ -105,7 +105,8 @@ def normalize_volume(audio: np.ndarray, target_dbfs: float = TARGET_DBFS) -> np.
 
 def _model_path() -> Path:
     """The ONNX encoder in the data folder, exported from the packaged weights on first use."""
-    bundled = sorted((bundled_models_dir() or Path("/nonexistent")).glob("ge2e/encoder-*.onnx"))
+    root = bundled_models_dir()
+    bundled = sorted(root.glob("ge2e/encoder-*.onnx")) if root is not None else []
     if bundled:  # an installer's export: the packaged weights (and torch) are not in the bundle
         return bundled[-1]
     weights = ge2e.weights_path()
