@@ -1,7 +1,7 @@
 """Screenshots of the Training tab's six pages during a real (tiny) run, into docs/screenshots/.
 
-    .venv/bin/python tools/training_screenshots.py          # English and Chinese, scale 1
-    .venv/bin/python tools/training_screenshots.py --one zh
+    .venv/bin/python tools/training_screenshots.py          # English and Chinese, scale 1 and 2
+    .venv/bin/python tools/training_screenshots.py --one zh --scale 2
 
 Each language runs in its own process, offscreen, with a user data folder under
 bench/out/training-screens/: six real clips of asr_en.tsv plus one missing clip (the checker's
@@ -26,7 +26,8 @@ WORK = REPO / "bench" / "out" / "training-screens"
 OUT = REPO / "docs" / "screenshots"
 
 
-def run_one(lang: str) -> None:
+def run_one(lang: str, scale: str = "1") -> None:
+    os.environ["QT_SCALE_FACTOR"] = scale  # read when Qt starts: one process per scale
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     home = WORK / f"data-{lang}"
     shutil.rmtree(home / "training", ignore_errors=True)
@@ -76,7 +77,7 @@ def run_one(lang: str) -> None:
         for _ in range(20):
             qapp.processEvents()
             time.sleep(0.01)
-        path = OUT / f"training-{name}-{lang}-1x.png"
+        path = OUT / f"training-{name}-{lang}-{scale}x.png"
         w.grab().save(str(path))
         print("wrote", path.relative_to(REPO), flush=True)
 
@@ -106,14 +107,16 @@ def run_one(lang: str) -> None:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--one", metavar="LANG")
+    p.add_argument("--scale", default="1", choices=["1", "2"])
     args = p.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.one:
-        run_one(args.one)
+        run_one(args.one, args.scale)
         return 0
     for lang in ("en", "zh"):
-        subprocess.run([sys.executable, __file__, "--one", lang], check=True)
+        for scale in ("1", "2"):
+            subprocess.run([sys.executable, __file__, "--one", lang, "--scale", scale], check=True)
     return 0
 
 
