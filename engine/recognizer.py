@@ -4,9 +4,11 @@ Why one handle: Whisper's decoder is most of the model's memory, and a window th
 live meeting while it transcribes a dropped file must not hold it twice. A ``Recognizer``
 loads, once, what every job needs and hands out the same objects:
 
-* ``model``: the file job's ONNX pair (the export's fixed 30 s encoder) and the decoder;
-* ``live_model()``: the live session's variable-length encoder (engine/asr/variable_length.py) with
-  the *same* decoder session, built on first use;
+* ``model``: the ONNX pair of the variable-length copy (engine/asr/variable_length.py) when it
+  could be made: file jobs feed it 30 s windows (same numbers as the fixed-length export to 4e-6,
+  same speed) and ``live_model()`` returns the same sessions, so one encoder and one decoder are
+  loaded and a bundle ships one of each; otherwise the export's fixed 30 s pair, and
+  ``live_model()`` builds its own encoder on the same decoder;
 * ``tokenizer``; ``vad(...)``: Silero detectors with their own settings over one loaded model;
 * ``diarizer()``: the speaker model and its detectors; ``speaker_encoder(threads)``: GE2E
   sessions by thread count (the live tracker runs on one thread so that recognition keeps the
@@ -102,19 +104,27 @@ class Recognizer:
         self._speaker_encoders: dict[int | None, SpeakerEncoder] = {}
 
     def _load(self, precision: str, device: str, threads: int | None, progress, cancel) -> OnnxWhisper:
-        """The export (made on first use), its decoder shared through the variable-length copy."""
-        from engine.asr.onnx_export import export_dir
-        from engine.asr.variable_length import ensure_variable_length
+        """The variable-length copy of the export (both made on first use), else the export.
 
+        Once the copy is there the export's own graphs are not read (an installer ships the copy
+        and the export's manifest only)."""
+        from engine.asr.onnx_export import export_dir
+        from engine.asr.variable_length import ensure_variable_length, is_variable_length, variable_length_dir
+
+        ready = variable_length_dir(export_dir(self.source))
+        self._variable_length = is_variable_length(ready, precision)
+        if self._variable_length:
+            _check(cancel)
+            return OnnxWhisper(ready, precision, device, threads)
         split = 0.0 if is_exported(export_dir(self.source), precision) else 0.85  # export, then the copy
         folder = ensure_exported(self.source, precision, _model_progress(progress, cancel, 0.0, split))
-        decoder_folder = folder
         try:
-            decoder_folder = ensure_variable_length(folder, precision, _model_progress(progress, cancel, split, 1.0))
+            folder = ensure_variable_length(folder, precision, _model_progress(progress, cancel, split, 1.0))
+            self._variable_length = True
         except ModelError as e:  # e.g. a read-only model folder: files still work, live needs its own copy
-            log.warning("%s File jobs use the exported decoder.", e)
+            log.warning("%s File jobs use the exported model.", e)
         _check(cancel)
-        return OnnxWhisper(folder, precision, device, threads, decoder_folder=decoder_folder)
+        return OnnxWhisper(folder, precision, device, threads)
 
     @property
     def device(self) -> str:
@@ -130,15 +140,18 @@ class Recognizer:
 
     # -- shared parts, built on first use ---------------------------------------------------------
     def live_model(self) -> OnnxWhisper:
-        """The variable-length encoder for live recognition, on the file job's decoder session."""
-        from engine.asr.variable_length import ensure_variable_length, variable_length_dir
+        """The variable-length model for live recognition: the file job's own sessions when they are
+        the variable-length copy (the usual case), else that copy made now."""
+        from engine.asr.variable_length import ensure_variable_length
 
         with self._lock:
             if self._live is None:
                 m = self.model
-                folder = ensure_variable_length(m.folder, m.precision)
-                shared = m.decoder if m.decoder_folder == variable_length_dir(m.folder) else None
-                self._live = OnnxWhisper(folder, m.precision, m.device, self.threads, decoder=shared)
+                if self._variable_length:
+                    self._live = m
+                else:
+                    folder = ensure_variable_length(m.folder, m.precision)
+                    self._live = OnnxWhisper(folder, m.precision, m.device, self.threads)
             return self._live
 
     def vad(self, **settings) -> SileroVAD:
@@ -235,8 +248,7 @@ def needs_preparation(spec: RecognizerSpec, progress: ProgressCallback | None = 
 
     source = store.resolve(spec.model, _model_progress(progress, cancel, 0.0, 0.1))
     precision = _precision(spec)
-    folder = export_dir(source)
-    return not (is_exported(folder, precision) and is_variable_length(variable_length_dir(folder), precision))
+    return not is_variable_length(variable_length_dir(export_dir(source)), precision)
 
 
 def prepare_apart(spec: RecognizerSpec, progress: ProgressCallback | None = None, cancel=None) -> None:

@@ -58,13 +58,16 @@ def stage_models(cache: Path, out: Path, wanted: list[str]) -> Path:
     if out.exists():
         shutil.rmtree(out)
     models = cache / "models"
+    # The recognizer runs on the variable-length copy alone (engine/recognizer.py): the export's
+    # folder ships its manifest and tokenizer only, which is how the bundled model is found.
     for folder in ("onnx", "onnx-trimmed"):
         src, dst = models / PACKAGED / folder, out / PACKAGED / folder
         dst.mkdir(parents=True)
         for name in ("minutes-model.json", "tokenizer.json"):
             shutil.copy2(src / name, dst / name)
-        for p in wanted:
-            shutil.copytree(src / p, dst / p)
+        if folder == "onnx-trimmed":
+            for p in wanted:
+                shutil.copytree(src / p, dst / p)
     for kind in ("campplus", "ge2e"):
         shutil.copytree(models / kind, out / kind, ignore=shutil.ignore_patterns("*.tmp"))
     (out / "speakers").mkdir()
@@ -73,19 +76,6 @@ def stage_models(cache: Path, out: Path, wanted: list[str]) -> Path:
     for name in ("silero_vad_16k_sequence.onnx", "silero_vad.onnx"):
         shutil.copy2(find_model_dir() / name, out / "vad" / name)
     return out
-
-
-def share_decoder(bundle: Path, wanted: list[str]) -> None:
-    """The export's decoder is never loaded when the variable-length copy is there (file jobs
-    decode with that one: same tokens at 1500 positions, engine/asr/variable_length.py), so on
-    POSIX it becomes a link to the copy: the bundle ships the decoder once (-156 MB for INT8)."""
-    if os.name != "posix":
-        return
-    models = bundle / "_internal" / "models" / PACKAGED
-    for p in wanted:
-        dup = models / "onnx" / p / "decoder.onnx"
-        dup.unlink()
-        dup.symlink_to(Path("..", "..", "onnx-trimmed", p, "decoder.onnx"))
 
 
 def pyinstaller(variant: str, models: Path, work: Path, dist: Path) -> Path:
@@ -132,7 +122,6 @@ def build(variant: str, dist_root: Path, packages: bool) -> Path:
     export_models(build_root / "model-cache", wanted)
     models = stage_models(build_root / "model-cache", build_root / f"models-{variant}", wanted)
     frozen = pyinstaller(variant, models, build_root / f"pyinstaller-{variant}", build_root / f"frozen-{variant}")
-    share_decoder(frozen, wanted)
     if sys.platform.startswith("linux"):
         (frozen / "minutes-gui").symlink_to("minutes")  # installers/entry.py starts the window by this name
     name = f"minutes-{variant}-{__version__}-{platform_tag()}"

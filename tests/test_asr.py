@@ -346,16 +346,15 @@ def test_first_word_after_silence_starts_with_the_speech(recognizer, data_dir):
     assert first.end - first.start < 1.5
 
 
-def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
-    """The file job and the live session share the decoder, tokenizer, voice detector and speaker model;
-    the shared (variable-length) decoder gives the file job exactly the export's words and times."""
+def test_one_model_for_file_jobs_and_live_sessions(recognizer):
+    """The file job and the live session share the encoder, decoder, tokenizer, voice detector and
+    speaker model; the shared (variable-length) pair gives the file job the export's words and times."""
     from engine.asr.onnx_export import ensure_exported
     from engine.asr.runtime import OnnxWhisper
     from engine.file_job import transcribe_file
 
     live = recognizer.live_model()
-    assert live.decoder is recognizer.model.decoder and live is recognizer.live_model()
-    assert live.encoder is not recognizer.model.encoder  # the one extra session: the variable-length encoder
+    assert live is recognizer.model and live is recognizer.live_model()  # one encoder, one decoder
     assert recognizer.vad(min_silence_ms=400)._session is recognizer.vad()._session
     try:
         diarizer = recognizer.diarizer()
@@ -377,14 +376,18 @@ def test_one_decoder_for_file_jobs_and_live_sessions(recognizer):
 
     exported = Exported()
     exported.model = OnnxWhisper(ensure_exported(recognizer.source, "int8"), "int8", "cpu", threads=2)
-    assert exported.model.decoder_folder != recognizer.model.decoder_folder
+    assert exported.model.folder != recognizer.model.folder
     opts = TranscribeOptions(
         asr=AsrOptions(language="en"), speakers=SpeakerOptions(enabled=False), chapters=ChapterOptions(enabled=False)
     )
     a = transcribe_file(recognizer, DEMO_AUDIO, opts)
     b = transcribe_file(exported, DEMO_AUDIO, opts)
-    words = [[(w.start, w.end, w.word, w.probability) for s in t.segments for w in s.words] for t in (a, b)]
+    words = [[(w.start, w.end, w.word) for s in t.segments for w in s.words] for t in (a, b)]
     assert words[0] == words[1] and words[0]
+    probs = [[w.probability for s in t.segments for w in s.words] for t in (a, b)]
+    diffs = sorted(abs(x - y) for x, y in zip(*probs))
+    # the two encoders differ by 4e-6; INT8 activations quantized on the fly move a few probabilities
+    assert diffs[len(diffs) // 2] < 0.01 and diffs[-1] < 0.1
 
 
 def test_cancel_is_not_an_error():

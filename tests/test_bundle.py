@@ -77,8 +77,12 @@ def test_bundle_has_no_torch_and_ships_the_exported_models(built):
     internal = built["bundle"] / "_internal"
     assert not (internal / "torch").exists()
     models = internal / "models"
-    assert (models / "whisper-base" / "onnx" / "int8" / "encoder.onnx").is_file()
-    assert (models / "whisper-base" / "onnx-trimmed" / "int8" / "decoder.onnx").is_file()
+    # Whisper once: the variable-length pair, and the export's manifest by which it is found
+    assert (models / "whisper-base" / "onnx" / "minutes-model.json").is_file()
+    assert not list((models / "whisper-base" / "onnx").glob("*/*.onnx"))
+    for graph in ("encoder.onnx", "decoder.onnx"):
+        assert (models / "whisper-base" / "onnx-trimmed" / "int8" / graph).is_file()
+    assert sum(f.stat().st_size for f in models.rglob("*.onnx")) < 190e6  # 178 MB on 2026-12-02
     assert list((models / "campplus").glob("*.onnx")) and list((models / "ge2e").glob("*.onnx"))
     assert (models / "speakers" / "segmentation-3.0.onnx").is_file()
     assert (models / "vad" / "silero_vad_16k_sequence.onnx").is_file()

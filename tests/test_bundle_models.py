@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,30 @@ def test_training_reason_says_what_to_install(monkeypatch):
     assert "full variant" in bundle.training_unavailable_reason()
     monkeypatch.setattr(bundle, "training_available", lambda: True)
     assert bundle.training_unavailable_reason() is None
+
+
+def test_whisper_runs_from_the_variable_length_copy_alone(recognizer, monkeypatch, tmp_path):
+    """An installer ships Whisper's variable-length copy and the export's manifest only (no second
+    encoder or decoder): the recognizer needs no preparation, loads it and transcribes."""
+    from engine.asr.variable_length import variable_length_dir
+    from engine.file_job import AsrOptions, ChapterOptions, SpeakerOptions, TranscribeOptions
+    from engine.recognizer import Recognizer, RecognizerSpec, needs_preparation
+
+    export = recognizer.model.folder.parent / "onnx"
+    ready = variable_length_dir(export)
+    shipped = tmp_path / "whisper-base"
+    (shipped / "onnx").mkdir(parents=True)
+    for name in ("minutes-model.json", "tokenizer.json"):
+        shutil.copy(export / name, shipped / "onnx" / name)
+    shutil.copytree(ready, shipped / "onnx-trimmed")
+    monkeypatch.setenv("MINUTES_BUNDLED_MODELS", str(tmp_path))
+    spec = RecognizerSpec(precision="int8", threads=2)
+    assert not needs_preparation(spec)
+    loaded = Recognizer(precision="int8", threads=2)
+    assert loaded.model.folder == shipped / "onnx-trimmed" and loaded.live_model() is loaded.model
+    opts = TranscribeOptions(
+        asr=AsrOptions(language="en"), speakers=SpeakerOptions(enabled=False), chapters=ChapterOptions(enabled=False)
+    )
+    text = loaded.transcribe(Path(__file__).resolve().parents[1] / "resources" / "demo" / "jfk.wav", opts).text.lower()
+    assert "ask not what your country can do for you" in text
+    assert not any((shipped / "onnx").glob("*/*.onnx"))  # nothing was exported into it

@@ -383,3 +383,37 @@ def _quantize_files(src: Path, dst: Path, step: Callable[[str], None], per_chann
             op_types_to_quantize=["MatMul", "Gemm"],
             per_channel=per_channel,
         )
+    _half_embedding_lookup(dst / "decoder.onnx")
+
+
+def _half_embedding_lookup(path: Path) -> None:
+    """Store the decoder's token-embedding lookup in fp16.
+
+    Why: the table (51,865 x 512) is the decoder's input Gather and, transposed, its output
+    projection; the quantizer above takes the projection only, so the lookup stayed fp32: 106 MB
+    of a 156 MB decoder. In fp16 it is 53 MB and gives the same text (asr_zh, asr_en); INT8 with
+    ONNX Runtime's one scale for the table, or even one scale per row, changed a Chinese word
+    (CER 6.5% -> 9.1% on asr_zh). The lookup becomes Cast(Gather(fp16)).
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(path))
+    g = model.graph
+    tables = {t.name: t for t in g.initializer if t.data_type == onnx.TensorProto.FLOAT and len(t.dims) == 2}
+    for at, node in enumerate(list(g.node)):
+        table = tables.get(node.input[0]) if node.op_type == "Gather" else None
+        if table is None or table.dims[0] * table.dims[1] < 1_000_000:
+            continue
+        if sum(table.name in n.input for n in g.node) != 1:  # shared with another node: leave it
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(table).astype("float16"), f"{table.name}_fp16")
+        g.initializer.remove(table)
+        g.initializer.append(half)
+        out = node.output[0]
+        node.input[0] = half.name
+        node.output[0] = f"{out}_fp16"
+        cast = helper.make_node("Cast", [node.output[0]], [out], name=f"{node.name}/fp32", to=onnx.TensorProto.FLOAT)
+        g.node.insert(at + 1, cast)
+        onnx.save(model, str(path))
+        return

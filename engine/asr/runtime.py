@@ -65,11 +65,8 @@ def default_precision(device: str) -> str:
 class OnnxWhisper:
     """The two sessions plus the shapes the decoder needs. numpy in, numpy out.
 
-    ``decoder_folder``: where ``decoder.onnx`` comes from (default: ``folder``). ``decoder``: a
-    loaded decoder session to use instead (another OnnxWhisper's ``decoder``), so that two
-    encoders (the file job's fixed 30 s one and the live session's variable-length one) share
-    one decoder: the decoder is most of the model's memory. ONNX Runtime sessions may be run
-    from several threads at once.
+    ONNX Runtime sessions may be run from several threads at once, so one instance serves a file
+    job and a live session side by side (engine/recognizer.py).
     """
 
     def __init__(
@@ -78,13 +75,10 @@ class OnnxWhisper:
         precision: str,
         device: str = "cpu",
         threads: int | None = None,
-        decoder_folder: Path | None = None,
-        decoder: Any = None,
     ):
         import onnxruntime as ort
 
         self.folder = folder
-        self.decoder_folder = decoder_folder or folder
         self.precision = precision
         self.manifest = read_export_manifest(folder)
         d = self.manifest.dims
@@ -110,13 +104,13 @@ class OnnxWhisper:
                 except Exception:  # noqa: BLE001 - missing libraries are reported below
                     pass
             providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
-        files = [folder / precision / "encoder.onnx", self.decoder_folder / precision / "decoder.onnx"]
-        for f in files[: 1 if decoder is not None else 2]:
+        files = [folder / precision / "encoder.onnx", folder / precision / "decoder.onnx"]
+        for f in files:
             if not f.exists():
                 raise ModelError(f"Exported model file missing: '{f}'. Delete '{folder}' so it is exported again.")
         try:
             self.encoder = ort.InferenceSession(str(files[0]), opts, providers=providers)
-            self.decoder = decoder or ort.InferenceSession(str(files[1]), opts, providers=providers)
+            self.decoder = ort.InferenceSession(str(files[1]), opts, providers=providers)
         except Exception as e:  # onnxruntime raises its own exception types for bad files
             raise ModelError(
                 f"Cannot load the exported model in '{folder / precision}': {str(e).splitlines()[0]}. "
