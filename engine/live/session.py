@@ -379,8 +379,22 @@ class LiveSession:
 
     # -- speakers and chapters (their own thread) ----------------------------------------------
     def _default_tracker(self):
+        """The overlap-aware tracker (the file job's speakers, made as the meeting goes) on one
+        thread, so recognition keeps the other cores; GE2E's per-utterance tracker when the
+        segmentation/CAM++ models are missing or damaged, or $MINUTES_SPEAKERS=ge2e."""
         if not self.options.speakers:
             return None
+        import os
+
+        if os.environ.get("MINUTES_SPEAKERS", "").lower() != "ge2e":
+            try:
+                from engine.speakers.live_overlap import OverlapSpeakerTracker
+                from engine.speakers.overlap_diarize import OverlapDiarizer
+
+                diarizer = OverlapDiarizer(threads=1, vad=self.engine.vad())
+                return OverlapSpeakerTracker(diarizer, self._read_recording)
+            except (ImportError, MinutesError) as e:
+                log.warning("%s Live speakers use the GE2E model instead.", e)
         try:
             from engine.speakers.live import LiveSpeakerTracker
 
@@ -388,6 +402,10 @@ class LiveSession:
         except (ImportError, MinutesError) as e:
             log.warning("Live speaker labels are off: %s", e)
             return None
+
+    def _read_recording(self, start: float, end: float):
+        """The recording's samples [start, end) (the overlap tracker reads between utterances too)."""
+        return self.recorder.read(start, end)
 
     def _annotate(self) -> None:
         relabelled_at = 0.0
@@ -397,7 +415,15 @@ class LiveSession:
         charted_at = 0.0
         pending: list[Segment] = []
         while True:
-            index = self._post.get()
+            try:
+                index = self._post.get(timeout=0.25)
+            except queue.Empty:
+                # between lines, the overlap tracker's window pass keeps up with the recording, so a
+                # finished line is labelled from windows already made
+                advance = getattr(self.tracker, "advance", None)
+                if advance is not None and self.recorder is not None:
+                    advance(self.recorder.seconds)
+                continue
             final = index is None
             if not final:
                 seg = self.segments[index]
@@ -411,7 +437,7 @@ class LiveSession:
             if self.tracker is not None and (final or end - relabelled_at >= relabel_every):
                 relabelled_at = end
                 took = time.perf_counter()
-                self._relabel()
+                self._relabel(final)
                 # Re-clustering grows with the meeting and shares the CPU with recognition: the slower
                 # it gets, the rarer it runs (at most ~1/40 of the time).
                 took = time.perf_counter() - took
@@ -424,11 +450,11 @@ class LiveSession:
             if final:
                 return
 
-    def _relabel(self) -> None:
+    def _relabel(self, final: bool = False) -> None:
         # The clustering runs outside the lock (only this thread uses the tracker), so the
         # recognizer is never held up adding a line meanwhile.
         with _one_blas_thread(self.engine.device):
-            turns = self.tracker.relabel()
+            turns = self.tracker.relabel(final=final)
         with self._lock:
             self._turns = turns
             changed = label_segments(self.segments, self._turns)

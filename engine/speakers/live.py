@@ -34,6 +34,28 @@ class _Utterance:
     label: str | None = None
 
 
+def keep_labels(old: list[str], talk: np.ndarray, n_new: int) -> dict[int, str]:
+    """New cluster -> label, keeping the most speech under its old label.
+
+    ``talk[i, k]``: seconds of speech shown as ``old[i]`` that cluster ``k`` now holds. Clusters
+    with no old label to inherit get the first free "S<n>"."""
+    from scipy.optimize import linear_sum_assignment
+
+    mapping: dict[int, str] = {}
+    if len(old) and n_new:
+        rows, cols = linear_sum_assignment(-talk)
+        mapping = {int(c): old[r] for r, c in zip(rows, cols) if talk[r, c] > 0}
+    used = set(mapping.values()) | set(old)
+    for k in range(n_new):
+        if k not in mapping:
+            n = 1
+            while f"S{n}" in used:
+                n += 1
+            mapping[k] = f"S{n}"
+            used.add(mapping[k])
+    return mapping
+
+
 @dataclass
 class LiveSpeakerTracker:
     """Online speaker labels ("S1", "S2", ...) for the utterances of one live session."""
@@ -98,8 +120,10 @@ class LiveSpeakerTracker:
         self._update(utt.label, vector)
         return utt.label
 
-    def relabel(self) -> list[tuple[float, float, str]]:
+    def relabel(self, final: bool = False) -> list[tuple[float, float, str]]:
         """Cluster all speech so far again: (start, end, label) pieces covering every utterance.
+
+        ``final`` (the recording has ended) changes nothing here: each utterance is already in.
 
         An utterance in which the speaker changes (no pause between two people) comes back
         as several pieces. Labels already shown keep standing for the same person.
@@ -110,8 +134,6 @@ class LiveSpeakerTracker:
         return self._recluster(voiced)
 
     def _recluster(self, voiced: list[_Utterance]) -> list[tuple[float, float, str]]:
-        from scipy.optimize import linear_sum_assignment
-
         from engine.speakers.clustering import centroids
         from engine.speakers.diarize import assign_frames
 
@@ -136,16 +158,7 @@ class LiveSpeakerTracker:
         overlap = np.zeros((len(old), len(cents)))
         for i, u in enumerate(voiced):
             overlap[old.index(u.label)] += talk[i]
-        rows, cols = linear_sum_assignment(-overlap)
-        mapping = {int(c): old[r] for r, c in zip(rows, cols) if overlap[r, c] > 0}
-        used = set(mapping.values())
-        for c in range(len(cents)):
-            if c not in mapping:
-                n = 1
-                while f"S{n}" in used:
-                    n += 1
-                mapping[c] = f"S{n}"
-                used.add(mapping[c])
+        mapping = keep_labels(old, overlap, len(cents))
         out = [(a, b, mapping[c]) for a, b, c in pieces]
         for i, u in enumerate(voiced):  # each utterance's own label: who speaks most of it
             if talk[i].sum() > 0:
