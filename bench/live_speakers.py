@@ -5,7 +5,8 @@ offline overlap-aware pipeline's, on the same utterances.
 
 Each recording is cut into utterances by the voice detector (as a live session's lines) and fed
 in order to the tracker, which relabels every ``--every`` utterances and once at the end (the
-labels a live transcript ends with). Scored with pyannote.metrics at collar 0.25 s, overlap
+labels a live transcript ends with; "turns" adds the second voices its saved turns and RTTM
+carry). Scored with pyannote.metrics at collar 0.25 s, overlap
 scored, within each file's UEM. "offline" is the file job's diarization of the same file with
 its second voices; "offline, one voice" without them (what a live transcript can carry). CPU is
 the tracker's time per minute of audio (one thread).
@@ -65,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     ge2e = Diarizer(threads=2)
     offline_diarizer = OverlapDiarizer(threads=2)
     live_diarizer = OverlapDiarizer(threads=1)
-    rows = ["offline", "offline, one voice", "live overlap", "live GE2E"]
-    print(f"{'set':30s}" + "".join(f"{r:>20s}" for r in rows) + f"{'CPU overlap / GE2E':>22s}")
+    rows = ["offline", "offline, one voice", "live overlap", "live overlap, turns", "live GE2E"]
+    print(f"{'set':30s}" + "".join(f"{r:>21s}" for r in rows) + f"{'CPU overlap / GE2E':>22s}")
     for name in args.sets.split(","):
         err = dict.fromkeys(rows, 0.0)
         total = 0.0
@@ -101,12 +102,14 @@ def main(argv: list[str] | None = None) -> int:
                 final = tracker.relabel(final=True)
                 cpu[row] += time.perf_counter() - started
                 hyps[row] = _annotation(final)
+                if row == "live overlap":  # the saved transcript's turns: second voices as well
+                    hyps["live overlap, turns"] = _annotation(final + tracker.overlaps)
             for row in rows:
                 metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
                 r = metric(ref, hyps[row], uem=uem, detailed=True)
                 err[row] += r["confusion"] + r["missed detection"] + r["false alarm"]
             total += r["total"]
-        cells = "".join(f"{100 * err[r] / total:19.1f}%" for r in rows)
+        cells = "".join(f"{100 * err[r] / total:20.1f}%" for r in rows)
         speed = f"{cpu['live overlap'] / minutes:.2f} / {cpu['live GE2E'] / minutes:.2f} s/min"
         print(f"{name:30s}{cells}{speed:>22s}", flush=True)
     return 0

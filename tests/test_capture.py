@@ -213,9 +213,33 @@ def test_virtual_microphone_is_transcribed_live(pulse, recognizer, data_dir, tmp
 @pytest.mark.flaky(reruns=2, reruns_delay=2)  # PulseAudio sources can start seconds late
 def test_unplugged_device_pauses_keeps_audio_and_resumes(pulse, recognizer, data_dir, tmp_path):
     """The null sink is unloaded mid-stream (the device disappears), then loaded again."""
+    _ensure_sink()  # a failed earlier try may have left it unplugged
+    try:
+        _unplug_and_replug(recognizer, data_dir, tmp_path)
+    finally:
+        _ensure_sink()
+
+
+def _ensure_sink() -> None:
+    if f"{SINK}.monitor" not in _pactl("list", "short", "sources"):
+        _pactl("load-module", "module-null-sink", f"sink_name={SINK}", "rate=48000")
+    deadline = time.time() + 10
+    while f"{SINK}.monitor" not in _pactl("list", "short", "sources") and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def _unplug_and_replug(recognizer, data_dir: Path, tmp_path: Path) -> None:
     wav1, ref1 = _meeting(data_dir, tmp_path, ["asr_en/jfk.wav"])
     session, events = _session(recognizer, tmp_path, f"{SINK}.monitor")
     session.start()
+    try:
+        _unplug_and_replug_during(session, events, wav1, data_dir, tmp_path)
+    except BaseException:
+        session.stop()  # a rerun must not share the server with this session's stream
+        raise
+
+
+def _unplug_and_replug_during(session, events, wav1: Path, data_dir: Path, tmp_path: Path) -> None:
     _wait(lambda: session.audio_seconds > 0.5, 15, "audio")
     assert _play(wav1).wait(timeout=60) == 0
     time.sleep(1.5)

@@ -184,7 +184,7 @@ class Recorder:
         """Samples [start, end) seconds back from disk (speaker labels need an utterance's audio;
         keeping it in memory would grow with the meeting)."""
         a = max(0, int(start * SAMPLE_RATE))
-        b = min(self.samples, int(end * SAMPLE_RATE))
+        b = int(min(self.samples, end * SAMPLE_RATE))  # end may be inf: to the last sample written
         if b <= a:
             return np.zeros(0, dtype=np.float32)
         with open(self.path, "rb") as f:

@@ -64,6 +64,7 @@ class OverlapSpeakerTracker:
         self._emitted = 0
         self._finished = False
         self._counts: dict[str, int] = {}
+        self.overlaps: list[tuple[float, float, str]] = []  # the last relabel's second voices
 
     @property
     def labels(self) -> list[str]:
@@ -177,6 +178,7 @@ class OverlapSpeakerTracker:
         self.centroids = {mapping[k]: result.centroids[k] for k in range(result.num_speakers)}
         self._counts = {lab: 1 for lab in self.centroids}
         turns = [(t.start, t.end, mapping[t.speaker]) for t in result.turns]
+        self.overlaps = [(t.start, t.end, mapping[t.speaker]) for t in result.overlaps]
         # utterances no turn reaches keep their label (the speech extent may differ at the edges)
         alone = [(u.start, u.end, u.label) for i, u in enumerate(self.utterances) if u.label and per_utt[i].sum() == 0]
         return sorted(turns + alone)
