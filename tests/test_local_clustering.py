@@ -42,6 +42,23 @@ def test_a_few_stray_embeddings_join_a_person_instead_of_becoming_one() -> None:
     assert labels.max() + 1 == 2
 
 
+def test_a_long_meeting_keeps_its_people_not_its_blended_windows() -> None:
+    """Six voices over many windows plus a few blends of two neighbours (as at turn changes):
+    six people, not eight; a short excerpt keeps a voice heard in one window only."""
+    rng = np.random.default_rng(6)
+    people = voices(6, seed=7)
+    emb = [noisy(p, 200, 0.3, rng) for p in people]
+    for a, b, n in ((0, 1, 4), (2, 3, 10)):  # stray blends, far from both (cosine distance > 0.5)
+        mid = people[a] + people[b] + 3.0 * voices(1, seed=10 + a)[0]
+        emb.append(noisy(mid / np.linalg.norm(mid), n, 0.05, rng))
+    labels = cluster_embeddings(np.concatenate(emb))
+    assert labels.max() + 1 == 6
+    plain = cluster_embeddings(np.concatenate(emb), options=LocalClusteringOptions(min_cluster_share=0.0))
+    assert plain.max() + 1 == 8  # what the blends did before
+    short = np.concatenate([noisy(people[0], 8, 0.3, rng), noisy(people[1], 3, 0.3, rng), people[2:3]])
+    assert cluster_embeddings(short).max() + 1 == 3
+
+
 def test_two_local_speakers_of_one_window_go_to_different_people() -> None:
     rng = np.random.default_rng(4)
     a, b = voices(2, seed=5)
