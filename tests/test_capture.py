@@ -214,8 +214,14 @@ def test_virtual_microphone_is_transcribed_live(pulse, recognizer, data_dir, tmp
 def test_unplugged_device_pauses_keeps_audio_and_resumes(pulse, recognizer, data_dir, tmp_path):
     """The null sink is unloaded mid-stream (the device disappears), then loaded again."""
     _ensure_sink()  # a failed earlier try may have left it unplugged
+    wav1, ref1 = _meeting(data_dir, tmp_path, ["asr_en/jfk.wav"])
+    session, events = _session(recognizer, tmp_path, f"{SINK}.monitor")
+    session.start()
     try:
-        _unplug_and_replug(recognizer, data_dir, tmp_path)
+        _unplug_and_replug_during(session, events, wav1, data_dir, tmp_path)
+    except BaseException:
+        session.stop()  # a rerun must not share the server with this session's stream
+        raise
     finally:
         _ensure_sink()
 
@@ -226,17 +232,6 @@ def _ensure_sink() -> None:
     deadline = time.time() + 10
     while f"{SINK}.monitor" not in _pactl("list", "short", "sources") and time.time() < deadline:
         time.sleep(0.2)
-
-
-def _unplug_and_replug(recognizer, data_dir: Path, tmp_path: Path) -> None:
-    wav1, ref1 = _meeting(data_dir, tmp_path, ["asr_en/jfk.wav"])
-    session, events = _session(recognizer, tmp_path, f"{SINK}.monitor")
-    session.start()
-    try:
-        _unplug_and_replug_during(session, events, wav1, data_dir, tmp_path)
-    except BaseException:
-        session.stop()  # a rerun must not share the server with this session's stream
-        raise
 
 
 def _unplug_and_replug_during(session, events, wav1: Path, data_dir: Path, tmp_path: Path) -> None:

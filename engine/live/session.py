@@ -484,7 +484,7 @@ class LiveSession:
         segments = split_at_speaker_changes(self.segments, self._turns, self.recognizer.language)
         # the last re-clustering is the diarization: RTTM is written from it (labels as the segments')
         # with the overlap tracker, a second voice where two talk too (as a file job's turns)
-        second = list(getattr(self.tracker, "overlaps", []))
+        second = getattr(self.tracker, "overlaps", [])  # GE2E tracker: none
         turns = merge_turns([SpeakerTurn(a, b, label) for a, b, label in self._turns + second if label])
         spoken = {s.speaker for s in segments if s.speaker} | {t.speaker for t in turns}
         labels = sorted(spoken, key=lambda x: (len(x), x))
