@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -52,6 +53,7 @@ class FileQueue(QObject):
         self.background = Background(self)
         self.worker: FileWorker | None = None
         self.pump: EventPump | None = None
+        self._enders: list[threading.Thread] = []  # threads ending a child after a model change
         self.running: str | None = None  # the job id the child is working on
         self.auto_export = app.prefs.auto_export
         self._preparing = None  # the first-use progress dialog
@@ -148,7 +150,7 @@ class FileQueue(QObject):
         self.auto_export = prefs.auto_export
         self.view.set_options(self._default_options(prefs), auto_export=prefs.auto_export)
         if self.worker is not None and not self.busy() and self.worker.spec != self._spec(prefs.model):
-            self._stop_worker()  # the next job loads the new model or device
+            self._stop_worker(wait=False)  # the next job loads the new model or device
 
     def busy(self) -> bool:
         return any(r.state not in FINISHED for r in self.model.rows)
@@ -201,7 +203,7 @@ class FileQueue(QObject):
     def _start_worker(self, spec) -> None:
         from engine.jobs import FileWorker
 
-        self._stop_worker()
+        self._stop_worker(wait=False)
         self.worker = FileWorker(spec).start()
         from engine.jobs import WorkerDied
 
@@ -216,12 +218,20 @@ class FileQueue(QObject):
         )
         self.pump.start()
 
-    def _stop_worker(self) -> None:
+    def _stop_worker(self, wait: bool = True) -> None:
+        """End the warm child. ``wait=False`` (a model or device change) ends it in a thread: its
+        join took up to a second in the GUI thread, a freeze right after a click in Settings."""
         if self.pump is not None:
             self.pump.stopping.set()
-        if self.worker is not None:
-            self.worker.stop(timeout=5)
-        self.worker = self.pump = None
+        worker, self.worker, self.pump = self.worker, None, None
+        if worker is None:
+            return
+        if wait:
+            worker.stop(timeout=5)
+        else:
+            ender = threading.Thread(target=worker.stop, kwargs={"timeout": 5}, name="minutes-old-worker", daemon=True)
+            ender.start()
+            self._enders = [t for t in self._enders if t.is_alive()] + [ender]
 
     def kill_worker_for_test(self) -> int | None:
         """The child's pid after killing it (tests: a crash must become an error row)."""
@@ -422,6 +432,8 @@ class FileQueue(QObject):
                 self.model.update(row.job_id, state=CANCELLED)
         self.running = None
         self._stop_worker()
+        for ender in self._enders:
+            ender.join(10)
         self.background.wait(30000)
 
 

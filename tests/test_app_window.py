@@ -287,3 +287,30 @@ def test_fine_tuned_models_appear_in_the_files_and_settings_model_lists(app, qtb
     registry.remove("team-names")
     app.refresh_models()
     qtbot.waitUntil(lambda: listed(app.settings_view.model) == ["base"], timeout=10_000)
+
+
+def test_a_model_change_ends_the_warm_child_without_freezing_the_window(app, qtbot):
+    """Settings → another thread count: the warm child (model loaded) is let go in a thread, the
+    click returns at once, the next job starts a child with the new setting and transcribes."""
+    import dataclasses
+
+    jfk = REPO / "resources" / "demo" / "jfk.wav"
+    if app.files.worker is None:
+        app.add_files([str(jfk)])
+        _wait_finished(qtbot, app, jfk)
+    warm = app.files.worker
+    assert warm is not None and warm.alive
+    before = app.prefs
+    started = time.perf_counter()
+    app.apply_preferences(dataclasses.replace(before, threads=1 if before.threads != 1 else 2))
+    took = time.perf_counter() - started
+    assert app.files.worker is None  # let go: the next job starts one with the new setting
+    assert took < 0.15, f"the window waited {took:.2f} s for the old child"  # was 0.28 s with a join
+    qtbot.waitUntil(lambda: not warm.alive, timeout=15_000)  # and it did end
+    app.add_files([str(jfk)])
+    done = _wait_finished(qtbot, app, jfk)
+    assert done.state == "done", done.message
+    assert app.files.worker is not None and app.files.worker is not warm
+    newest = app.library.list()[0]
+    assert "country" in newest.transcript_path.read_text(encoding="utf-8").lower()
+    app.apply_preferences(before)
