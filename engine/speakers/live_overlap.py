@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from engine.speakers.diarize import DiarizationOptions
-from engine.speakers.live import keep_labels
+from engine.speakers.live import free_label, keep_labels
 from engine.speakers.overlap_diarize import GRID, OverlapDiarizer, OverlapOptions, _Windows
 from engine.speakers.segmentation import FRAME_HOP, SAMPLE_RATE, WINDOW_SAMPLES, _padded, step_samples, window_starts
 
@@ -138,7 +138,7 @@ class OverlapSpeakerTracker:
             if sims[best] >= self.new_speaker_threshold or len(names) >= limit:
                 utt.label = names[best]
         if utt.label is None:
-            utt.label = keep_labels(list(self.centroids), np.zeros((len(self.centroids), 1)), 1)[0]
+            utt.label = free_label(list(self.centroids))
         n = self._counts.get(utt.label, 0)
         c = self.centroids.get(utt.label)
         c = vector if c is None else c * n + vector
