@@ -10,6 +10,7 @@ only individual utterances may move to the right person.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,7 @@ def keep_labels(old: list[str], talk: np.ndarray, n_new: int) -> dict[int, str]:
     return mapping
 
 
-def free_label(used: set[str] | list[str]) -> str:
+def free_label(used: Collection[str]) -> str:
     """The first "S<n>" not in ``used`` (no SciPy: a new voice is labelled without importing it,
     which took 0.8 s on the first new speaker of a live session)."""
     n = 1
@@ -93,10 +94,7 @@ class LiveSpeakerTracker:
         return v / max(float(np.linalg.norm(v)), 1e-12), windows, spans
 
     def _new_label(self) -> str:
-        n = 1
-        while f"S{n}" in self.centroids:
-            n += 1
-        return f"S{n}"
+        return free_label(self.centroids)
 
     def _update(self, label: str, vector: np.ndarray) -> None:
         n = self._counts.get(label, 0)
