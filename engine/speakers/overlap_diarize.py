@@ -56,10 +56,13 @@ class OverlapOptions:
     batch: int = 8  # windows per segmentation call
     # segmentation-3.0 sometimes keeps one local speaker across a pause in which the voice changes:
     # such a local speaker's stretches (split at pauses of split_gap) with min_piece of solo speech
-    # get their own embedding, and a stretch clearly nearer another person (by piece_margin) goes to them
-    split_gap: float = 0.3
-    min_piece: float = 1.0
-    piece_margin: float = 0.1
+    # get their own embedding, and a stretch clearly nearer another person (by piece_margin) goes to
+    # them. Short pieces matter: the first 0.2-0.7 s of a turn carried with the last speaker's local
+    # one was most of what six voices still misattributed (0.3 s / 1.0 s / 0.1 before: first 10
+    # minutes 2.10% -> 0.96% of frames; bench/diarization.py sets equal or better)
+    split_gap: float = 0.15
+    min_piece: float = 0.3
+    piece_margin: float = 0.2
     # segmentation-3.0 also carries one local speaker through a short pause between two similar
     # voices; frames this far below the window's loud speech count as pause for that split too
     # (0 = only the model's own gaps)
