@@ -59,6 +59,30 @@ def test_a_long_meeting_keeps_its_people_not_its_blended_windows() -> None:
     assert cluster_embeddings(short).max() + 1 == 3
 
 
+def test_blends_scattered_over_a_long_meeting_join_a_person_but_a_quiet_voice_stays() -> None:
+    """On a 2-hour meeting blends at turn changes reach 40-50 windows, too many for the share rule;
+    they are caught one window here and one there, while a real voice, however short, fills runs
+    of consecutive (overlapping) windows."""
+    rng = np.random.default_rng(8)
+    people = voices(4, seed=9)
+    emb, win, w = [], [], 0
+    for turn in range(600):  # four voices in turns, each turn seen by 5 consecutive windows
+        emb.append(noisy(people[turn % 4], 5, 0.3, rng))
+        win += list(range(w, w + 5))
+        w += 5
+    mid = people[0] + people[1] + 3.0 * voices(1, seed=11)[0]  # a blend far from both
+    blend = noisy(mid / np.linalg.norm(mid), 40, 0.05, rng)
+    blend_windows = rng.choice(w, 40, replace=False)
+    quiet = noisy(voices(1, seed=12)[0], 12, 0.3, rng)  # someone heard in three short turns
+    quiet_windows = np.r_[100:104, 900:904, 2000:2004]
+    x = np.concatenate(emb + [blend, quiet])
+    windows = np.r_[np.array(win), blend_windows, quiet_windows]
+    labels = cluster_embeddings(x, windows=windows)
+    assert labels.max() + 1 == 5  # four voices and the quiet one; the blend joined a person
+    assert len(set(labels[-12:])) == 1 and not set(labels[-12:]) & set(labels[:-52])
+    assert cluster_embeddings(x).max() + 1 == 6  # without the windows the blend stays a person
+
+
 def test_two_local_speakers_of_one_window_go_to_different_people() -> None:
     rng = np.random.default_rng(4)
     a, b = voices(2, seed=5)

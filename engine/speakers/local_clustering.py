@@ -32,6 +32,13 @@ class LocalClusteringOptions:
     # clusters (two of 4 and 10 windows among 1321, 3.5 s of speech) -> 6; the shared sets unchanged.
     min_cluster_share: float = 0.01
     min_cluster_share_cap: int = 12
+    # every moment of a real voice lies in several overlapping windows, so its windows come in runs
+    # of consecutive ones (4-6 on six voices); a blend of two voices at turn changes is caught by one
+    # window here and one there. A cluster of min_scattered windows or more with at most this many
+    # windows per run joins its nearest large cluster (six voices over 2 hours: two such clusters of
+    # ~30 s in 44-54 fragments made 8 speakers of 6). 0 turns it off.
+    max_scattered_run: float = 1.25
+    min_scattered: int = 3
     max_embeddings: int = 4000  # beyond this, the tree is built on an even subsample (O(n^2) memory)
 
 
@@ -47,8 +54,10 @@ def cluster_embeddings(
     max_speakers: int = 8,
     num_speakers: int | None = None,
     options: LocalClusteringOptions = LocalClusteringOptions(),
+    windows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Labels 0..k-1 (in order of first appearance) for unit embeddings [n, d]."""
+    """Labels 0..k-1 (in order of first appearance) for unit embeddings [n, d]; ``windows`` [n]
+    the index of the window each embedding comes from (enables the scattered-cluster rule)."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     n = len(emb)
@@ -68,6 +77,8 @@ def cluster_embeddings(
     labels = fcluster(tree, t=options.threshold, criterion="distance") - 1
     stray = min(int(options.min_cluster_share * len(x)), options.min_cluster_share_cap)
     labels = _merge_small(x, labels, max(options.min_cluster_windows, stray))
+    if windows is not None and options.max_scattered_run > 0:
+        labels = _merge_scattered(x, labels, np.asarray(windows)[pick], options)
     k = int(labels.max()) + 1
     if k > max_k:  # the largest clusters are the people; the rest (often single stray windows) join them
         labels = _keep_largest(x, labels, max_k)
@@ -96,7 +107,24 @@ def _keep_largest(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 def _merge_small(x: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
     sizes = np.bincount(labels)
-    large = np.flatnonzero(sizes >= min_size)
+    return _merge_into_rest(x, labels, np.flatnonzero(sizes >= min_size))
+
+
+def _merge_scattered(x: np.ndarray, labels: np.ndarray, windows: np.ndarray, options) -> np.ndarray:
+    """Labels with every cluster whose windows are scattered (no runs of consecutive windows) sent
+    to the nearest other cluster."""
+    keep = []
+    for k in range(int(labels.max()) + 1):
+        w = np.unique(windows[labels == k])
+        runs = 1 + int((np.diff(w) > 1).sum()) if len(w) else 1
+        if len(w) < options.min_scattered or len(w) / runs > options.max_scattered_run:
+            keep.append(k)
+    return _merge_into_rest(x, labels, np.asarray(keep, dtype=np.int64))
+
+
+def _merge_into_rest(x: np.ndarray, labels: np.ndarray, large: np.ndarray) -> np.ndarray:
+    """Labels with the members of every cluster not in ``large`` sent to the nearest of those."""
+    sizes = np.bincount(labels)
     if len(large) == 0 or len(large) == len(sizes):
         return labels
     unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

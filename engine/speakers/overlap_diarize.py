@@ -277,7 +277,10 @@ class OverlapDiarizer:
             X = emb[clean]
         if len(X) == 0:
             return Diarization([], 0, np.zeros((0, dim), dtype=np.float32))
-        labels = cluster_embeddings(X, d_opts.min_speakers, d_opts.max_speakers, d_opts.num_speakers, opts.clustering)
+        windows = np.broadcast_to(np.arange(len(clean))[:, None], clean.shape)[clean]
+        labels = cluster_embeddings(
+            X, d_opts.min_speakers, d_opts.max_speakers, d_opts.num_speakers, opts.clustering, windows
+        )
         from engine.speakers.clustering import centroids
 
         cents = centroids(X, labels)
