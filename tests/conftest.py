@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ REPO = Path(__file__).resolve().parents[1]
 # Converted models are cached here between runs (not in the user's real data folder).
 os.environ.setdefault("MINUTES_DATA_DIR", str(REPO / ".cache" / "minutes-data"))
 DATA = Path(os.environ.get("MINUTES_DATA", REPO.parent / "shared" / "data"))
+# Started from a background job (`nohup make test &`), the run inherits Ctrl-C as ignored, and so
+# would every CLI it starts: the tests that press Ctrl-C on one need it delivered.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
