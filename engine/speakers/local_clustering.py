@@ -116,7 +116,7 @@ def _merge_scattered(x: np.ndarray, labels: np.ndarray, windows: np.ndarray, opt
     keep = []
     for k in range(int(labels.max()) + 1):
         w = np.unique(windows[labels == k])
-        runs = 1 + int((np.diff(w) > 1).sum()) if len(w) else 1
+        runs = 1 + int((np.diff(w) > 1).sum())  # labels are 0..k-1: no cluster is empty
         if len(w) < options.min_scattered or len(w) / runs > options.max_scattered_run:
             keep.append(k)
     return _merge_into_rest(x, labels, np.asarray(keep, dtype=np.int64))

@@ -277,7 +277,7 @@ class OverlapDiarizer:
             X = emb[clean]
         if len(X) == 0:
             return Diarization([], 0, np.zeros((0, dim), dtype=np.float32))
-        windows = np.broadcast_to(np.arange(len(clean))[:, None], clean.shape)[clean]
+        windows = np.nonzero(clean)[0]  # the window of each row of X
         labels = cluster_embeddings(
             X, d_opts.min_speakers, d_opts.max_speakers, d_opts.num_speakers, opts.clustering, windows
         )
