@@ -29,8 +29,10 @@ class LocalClusteringOptions:
     # (a blend of two voices at a turn change), not a person: it joins its nearest large cluster.
     # Relative, so a 30 s excerpt (10-20 embeddings) keeps every cluster; capped, so on a 2-hour
     # meeting someone who talks for half a minute still counts. Six voices over 30 minutes: 8
-    # clusters (two of 4 and 10 windows among 1321, 3.5 s of speech) -> 6; the shared sets unchanged.
-    min_cluster_share: float = 0.01
+    # clusters (two of 4 and 10 windows among 1321, 3.5 s of speech) -> 6. 0.01 -> 0.02: a single
+    # odd window of a 5-minute meeting (120 embeddings) no longer counts as a fourth person (two of
+    # five dev close-voice meetings); the shared sets unchanged.
+    min_cluster_share: float = 0.02
     min_cluster_share_cap: int = 12
     # every moment of a real voice lies in several overlapping windows, so its windows come in runs
     # of consecutive ones (4-6 on six voices); a blend of two voices at turn changes is caught by one
@@ -39,6 +41,33 @@ class LocalClusteringOptions:
     # ~30 s in 44-54 fragments made 8 speakers of 6). 0 turns it off.
     max_scattered_run: float = 1.25
     min_scattered: int = 3
+    # a cluster can hold voices closer than ``threshold`` (one family of synthesizer voices;
+    # relatives) yet each tight on its own. In a graph of its members with self-tuned affinities
+    # (each member's scale its distance to its split_neighbours-th nearest) such voices are nearly
+    # cut apart: the normalized Laplacian has k eigenvalues near 0, then a jump of at least
+    # split_gap and to at least split_ratio times the k-th. One voice, however varied, rises
+    # smoothly (six LibriSpeech voices: jumps under 0.11, ratios under 1.8; close espeak voices:
+    # jumps 0.2-0.4, ratios 2.2-11). Such a cluster is split by spectral clustering into k and
+    # each part tested again, unless
+    # - the parts do not take turns: in window order they must form k + 1 runs of split_run
+    #   members or more. One voice that drifts (a microphone moved) stretches into a chain whose
+    #   spectrum jumps too, but it changes once;
+    # - the tight groups are copies of recurring audio: a member's nearest neighbour among windows
+    #   split_disjoint or more apart (no audio in common) is as alike as among the overlapping
+    #   ones (which share most of it). A voice saying new things never is; a looped clip is, and so
+    #   is a test meeting cut from one utterance per voice (six voices' first 8-12 minutes: 3
+    #   such blobs in one voice). overlap_diarize sets it from the step.
+    # Clusters of split_min members (2.5 minutes of windows) or more are tested, on an even
+    # subsample of at most split_sample. Chosen on five dev meetings of other espeak-ng variants
+    # (not the held-out close_voices set), six voices and the shared sets. 0 turns it off.
+    split_min: int = 60
+    split_neighbours: int = 7
+    split_ratio: float = 2.0
+    split_gap: float = 0.15
+    split_max: int = 4
+    split_sample: int = 600
+    split_run: int = 3
+    split_disjoint: int = 4
     max_embeddings: int = 4000  # beyond this, the tree is built on an even subsample (O(n^2) memory)
 
 
@@ -72,24 +101,30 @@ def cluster_embeddings(
     pick = np.arange(n)
     if n > options.max_embeddings:
         pick = np.linspace(0, n - 1, options.max_embeddings).round().astype(int)
-    x = emb[pick].astype(np.float64)
-    tree = linkage(x, method="average", metric="cosine")
-    labels = fcluster(tree, t=options.threshold, criterion="distance") - 1
-    stray = min(int(options.min_cluster_share * len(x)), options.min_cluster_share_cap)
+    x = emb.astype(np.float64)
+    tree = linkage(x[pick], method="average", metric="cosine")
+    labels = _to_all(x, pick, fcluster(tree, t=options.threshold, criterion="distance") - 1)
+    stray = min(int(options.min_cluster_share * len(pick)), options.min_cluster_share_cap)
+    if options.split_min > 0:  # before the small and scattered clusters join others: those may be split off
+        labels = _split_close(x, labels, windows, options)
     labels = _merge_small(x, labels, max(options.min_cluster_windows, stray))
     if windows is not None and options.max_scattered_run > 0:
-        labels = _merge_scattered(x, labels, np.asarray(windows)[pick], options)
+        labels = _merge_scattered(x, labels, np.asarray(windows), options)
     k = int(labels.max()) + 1
     if k > max_k:  # the largest clusters are the people; the rest (often single stray windows) join them
         labels = _keep_largest(x, labels, max_k)
     elif k < min_k:
-        labels = fcluster(tree, t=min_k, criterion="maxclust") - 1
-    labels = _relabel(labels)
-    if len(pick) < n:  # the rest by their nearest centroid
-        cents = centroids(x.astype(np.float32), labels)
-        labels = np.argmax(emb @ cents.T, axis=1)
-        labels = _relabel(labels)
-    return labels
+        labels = _to_all(x, pick, fcluster(tree, t=min_k, criterion="maxclust") - 1)
+    return _relabel(labels)
+
+
+def _to_all(x: np.ndarray, pick: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels of every row of ``x`` from those of the subsample ``pick`` (the rest by nearest centroid)."""
+    if len(pick) == len(x):
+        return labels
+    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    cents = centroids(unit[pick].astype(np.float32), np.unique(labels, return_inverse=True)[1])
+    return np.unique(np.argmax(unit @ cents.T.astype(np.float64), axis=1), return_inverse=True)[1]
 
 
 def _keep_largest(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -120,6 +155,89 @@ def _merge_scattered(x: np.ndarray, labels: np.ndarray, windows: np.ndarray, opt
         if len(w) < options.min_scattered or len(w) / runs > options.max_scattered_run:
             keep.append(k)
     return _merge_into_rest(x, labels, np.asarray(keep, dtype=np.int64))
+
+
+def _take_turns(parts: np.ndarray, windows: np.ndarray, min_run: int) -> bool:
+    """Whether ``parts`` (labels of members in window order) alternate: k + 1 runs or more once runs
+    shorter than ``min_run`` are dropped."""
+    seq = parts[np.argsort(windows, kind="stable")]
+    change = np.flatnonzero(np.diff(seq)) + 1
+    starts, ends = np.r_[0, change], np.r_[change, len(seq)]
+    kept = seq[starts[ends - starts >= min_run]]
+    runs = 1 + int((np.diff(kept) != 0).sum()) if len(kept) else 0
+    return runs >= int(parts.max()) + 2
+
+
+def _spectral_gap(unit: np.ndarray, options) -> tuple[int, np.ndarray]:
+    """(k, eigenvectors): k >= 2 where the self-tuned affinity graph of ``unit`` falls into k parts, else 0."""
+    n = len(unit)
+    dist = np.maximum(1 - unit @ unit.T, 0.0)
+    np.fill_diagonal(dist, 0.0)
+    scale = np.sort(dist, axis=1)[:, min(options.split_neighbours, n - 1)]
+    affinity = np.exp(-(dist**2) / np.maximum(scale[:, None] * scale[None, :], 1e-12))
+    np.fill_diagonal(affinity, 0.0)
+    norm = 1 / np.sqrt(np.maximum(affinity.sum(axis=1), 1e-12))
+    values, vectors = np.linalg.eigh(np.eye(n) - norm[:, None] * affinity * norm[None, :])
+    best, k = 0.0, 0
+    for c in range(2, min(options.split_max + 1, n)):
+        jump = values[c] - values[c - 1]
+        if values[c] >= options.split_ratio * values[c - 1] and jump >= options.split_gap and jump > best:
+            best, k = jump, c
+    return k, vectors[:, :k]
+
+
+def _copies(unit: np.ndarray, windows: np.ndarray, disjoint: int) -> bool:
+    """Whether the rows' tight groups are copies of recurring audio rather than voices: a member's
+    nearest neighbour among windows sharing none of its audio (``disjoint`` or more apart) is as
+    alike as its nearest among the overlapping windows, which share most of theirs."""
+    apart = np.abs(windows[:, None] - windows[None, :])
+    sim = unit @ unit.T
+    far = np.where(apart >= disjoint, sim, -np.inf).max(axis=1)
+    near = np.where((apart >= 1) & (apart < disjoint), sim, -np.inf).max(axis=1)
+    both = np.isfinite(far) & np.isfinite(near)
+    return bool(both.any()) and float(np.median(far[both])) >= float(np.median(near[both]))
+
+
+def _voices_in(unit: np.ndarray, windows: np.ndarray | None, options) -> np.ndarray | None:
+    """Labels 0..k-1 of the rows of ``unit`` when they hold k >= 2 voices, else None; ``windows``
+    each row's window index."""
+    from sklearn.cluster import KMeans
+
+    k, vectors = _spectral_gap(unit, options)
+    if not k:
+        return None
+    if windows is not None and _copies(unit, np.asarray(windows), options.split_disjoint):
+        return None
+    rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    parts = KMeans(k, n_init=4, random_state=0).fit_predict(rows)
+    if windows is not None and not _take_turns(parts, windows, options.split_run):
+        return None
+    return parts
+
+
+def _split_close(x: np.ndarray, labels: np.ndarray, windows: np.ndarray | None, options) -> np.ndarray:
+    """Labels with every cluster that holds several tight voices (``_voices_in``) split into them."""
+    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    out = labels.copy()
+    todo = list(range(int(labels.max()) + 1))
+    nxt = len(todo)
+    while todo:
+        k = todo.pop()
+        idx = np.flatnonzero(out == k)
+        if len(idx) < options.split_min:
+            continue
+        sub = idx[np.linspace(0, len(idx) - 1, min(len(idx), options.split_sample)).round().astype(int)]
+        parts = _voices_in(unit[sub], None if windows is None else windows[sub], options)
+        if parts is None:
+            continue
+        cents = centroids(unit[sub].astype(np.float32), parts)
+        side = np.argmax(unit[idx] @ cents.T, axis=1)
+        todo.append(k)
+        for p in range(1, int(side.max()) + 1):
+            out[idx[side == p]] = nxt
+            todo.append(nxt)
+            nxt += 1
+    return np.unique(out, return_inverse=True)[1]
 
 
 def _merge_into_rest(x: np.ndarray, labels: np.ndarray, large: np.ndarray) -> np.ndarray:
