@@ -18,6 +18,11 @@ The sets are built into bench/out/meetings/<set>/ (16 kHz mono PCM16 WAV and a r
   about 5 minutes each. ``<name>.words.tsv`` holds every word with its times and speaker (starts from
   espeak's word events; a word ends where the next starts or its clause ends, trailing silence
   trimmed; words espeak voices as one share that span) and ``<name>.turns.tsv`` each turn's text.
+- close_voices_dev: six more such meetings to tune on (the split test of
+  engine/speakers/local_clustering.py was chosen on these): other variants, other base voices,
+  the texts swapped: dev_male (en-us+m1, +m3, +m4), dev_mixed (en-us+f3, +f4, +m7), dev_029m
+  (en-029+m2, +m5, +m6), dev_029f (en-029+f1, +f2, +f5: the held-out female variants on another
+  base voice and text), dev_scof (en-gb-scotland+f2, +f4, +f5), dev_rpm (en-gb-x-rp+m1, +m4, +m6).
 - six_voices_{30,60,120}min: six LibriSpeech voices of /work/shared/data/speaker_pool (seeded pick
   among utterances of 12 s or more), each turn a random 2-8 s piece of that voice's one utterance
   (silence trimmed at its edges, so the RTTM is the speech), random order with no immediate repeat,
@@ -594,6 +599,17 @@ def build_asr_x5(times: int = 5) -> Callable[[Path, str], None]:
 RECORDINGS = [
     Recording("close_voices", "close_male", build_close(("en-us+m2", "en-us+m5", "en-us+m6"), MEETING_MALE, 1)),
     Recording("close_voices", "close_female", build_close(("en-us+f1", "en-us+f2", "en-us+f5"), MEETING_FEMALE, 2)),
+    *[
+        Recording("close_voices_dev", name, build_close(voices, text, seed))
+        for name, voices, text, seed in (
+            ("dev_male", ("en-us+m1", "en-us+m3", "en-us+m4"), MEETING_FEMALE, 11),
+            ("dev_mixed", ("en-us+f3", "en-us+f4", "en-us+m7"), MEETING_MALE, 12),
+            ("dev_029m", ("en-029+m2", "en-029+m5", "en-029+m6"), MEETING_MALE, 13),
+            ("dev_029f", ("en-029+f1", "en-029+f2", "en-029+f5"), MEETING_MALE, 21),
+            ("dev_scof", ("en-gb-scotland+f2", "en-gb-scotland+f4", "en-gb-scotland+f5"), MEETING_FEMALE, 22),
+            ("dev_rpm", ("en-gb-x-rp+m1", "en-gb-x-rp+m4", "en-gb-x-rp+m6"), MEETING_FEMALE, 23),
+        )
+    ],
     *[Recording(f"six_voices_{m}min", f"six_voices_{m}min", build_six(m)) for m in (30, 60, 120)],
     Recording("crowd", "ami_60min", build_ami(60), count_is_max=True),
     Recording("crowd", "en_asr_x5", build_asr_x5(5), count_is_max=True, has_rttm=False),
