@@ -3,7 +3,8 @@
 One speech synthesizer (espeak-ng) with three close variants of one voice takes long turns, as
 bench/diarization_meetings.py's close_voices set does, but with other variants (en-us+m1, +m3,
 +m4: that set is held out) and half the text. At the threshold that suits real meetings the
-three merge into one person; the spectral split test must find them again.
+three merge into one person; the spectral split test must find them again, and must not cut
+one natural voice or one voice that drifts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(
+from engine.speakers.local_clustering import LocalClusteringOptions
+
+needs_espeak = pytest.mark.skipif(
     ctypes.util.find_library("espeak-ng") is None, reason="needs libespeak-ng (apt-get install espeak-ng)"
 )
 
@@ -29,6 +32,7 @@ def meeting(tmp_path_factory) -> Path:
     return folder
 
 
+@needs_espeak
 def test_three_close_synthetic_voices_are_three_people(meeting: Path) -> None:
     from bench.diarization_meetings import misattribution, read_rttm
     from engine.audio.decode import load_audio
@@ -87,3 +91,27 @@ def test_one_drifting_voice_is_not_split_but_three_tight_voices_taking_turns_are
     copies /= np.linalg.norm(copies, axis=1, keepdims=True)
     assert _voices_in(copies, None, opts) is not None
     assert cluster_embeddings(copies, windows=np.arange(150)).max() == 0
+
+
+def test_one_reader_for_four_minutes_stays_one_person(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split test must not cut one natural voice: 35 LJ Speech utterances of one reader
+    (250 s, enough windows for the test to run) are one person."""
+    import engine.speakers.local_clustering as lc
+    from engine.audio.decode import load_audio
+    from engine.speakers.overlap_diarize import OverlapDiarizer
+
+    clips = sorted((data_dir / "asr_en").glob("ljspeech_*.wav"))
+    assert len(clips) >= 30
+    gap = np.zeros(8000, np.float32)
+    audio = np.concatenate([np.concatenate([load_audio(p), gap]) for p in clips])
+    tested = []
+    original = lc._voices_in
+
+    def spy(unit, windows, options):
+        tested.append(len(unit))
+        return original(unit, windows, options)
+
+    monkeypatch.setattr(lc, "_voices_in", spy)
+    result = OverlapDiarizer(threads=2)(audio)
+    assert tested and max(tested) >= LocalClusteringOptions().split_min  # the test did run
+    assert result.num_speakers == 1

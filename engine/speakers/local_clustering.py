@@ -203,18 +203,30 @@ def _copies(unit: np.ndarray, windows: np.ndarray, disjoint: int) -> bool:
     return bool(both.any()) and float(np.median(far[both])) >= float(np.median(near[both]))
 
 
+def _k_means(rows: np.ndarray, k: int, tries: int = 4) -> np.ndarray:
+    """Labels 0..k-1 of the best of a few seeded k-means++ runs (scipy's; scikit-learn's import
+    alone costs the diarizing process about 90 MB)."""
+    from scipy.cluster.vq import kmeans2
+
+    best, labels = np.inf, np.zeros(len(rows), dtype=np.int64)
+    for seed in range(tries):
+        cents, lab = kmeans2(rows, k, minit="++", seed=seed)
+        cost = float(((rows - cents[lab]) ** 2).sum())
+        if cost < best and len(np.unique(lab)) == k:
+            best, labels = cost, lab
+    return np.unique(labels, return_inverse=True)[1]
+
+
 def _voices_in(unit: np.ndarray, windows: np.ndarray | None, options) -> np.ndarray | None:
     """Labels 0..k-1 of the rows of ``unit`` when they hold k >= 2 voices, else None; ``windows``
     each row's window index."""
-    from sklearn.cluster import KMeans
-
     k, vectors = _spectral_gap(unit, options)
     if not k:
         return None
     if windows is not None and _copies(unit, np.asarray(windows), options.split_disjoint):
         return None
     rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    parts = KMeans(k, n_init=4, random_state=0).fit_predict(rows)
+    parts = _k_means(rows, k)
     if windows is not None and not _take_turns(parts, windows, options.split_run):
         return None
     return parts

@@ -301,6 +301,7 @@ class OverlapDiarizer:
         )
         grid = GRID
         score, count = aggregate(activity, np.asarray(win.starts), assignment, len(cents), grid)
+        del activity, emb  # the largest arrays of a long meeting: gone before the frame-level steps
         n = len(score)
         keep = int(np.searchsorted(grid.centre(np.arange(n)), duration))
         score, count = score[:keep], count[:keep]

@@ -64,11 +64,13 @@ def frame_speakers(score: np.ndarray, count: np.ndarray, max_per_frame: int = 2)
     out = np.full((G, max_per_frame), -1, dtype=np.int64)
     if K == 0:
         return out
-    order = np.argsort(-score, axis=1)
+    left = score.copy()  # the most active speaker, then the next (a full sort of [G, K] is 8x the memory)
+    rows = np.arange(G)
     for j in range(min(max_per_frame, K)):
-        pick = order[:, j]
-        keep = (count > j) & (score[np.arange(G), pick] > 0)
+        pick = np.argmax(left, axis=1)
+        keep = (count > j) & (left[rows, pick] > 0)
         out[keep, j] = pick[keep]
+        left[rows, pick] = -np.inf
     return out
 
 
