@@ -29,11 +29,15 @@ class LocalClusteringOptions:
     # (a blend of two voices at a turn change), not a person: it joins its nearest large cluster.
     # Relative, so a 30 s excerpt (10-20 embeddings) keeps every cluster; capped, so on a 2-hour
     # meeting someone who talks for half a minute still counts. Six voices over 30 minutes: 8
-    # clusters (two of 4 and 10 windows among 1321, 3.5 s of speech) -> 6. 0.01 -> 0.02: a single
-    # odd window of a 5-minute meeting (120 embeddings) no longer counts as a fourth person (two of
-    # five dev close-voice meetings); the shared sets unchanged.
-    min_cluster_share: float = 0.02
+    # clusters (two of 4 and 10 windows among 1321, 3.5 s of speech) -> 6; the shared sets unchanged.
+    min_cluster_share: float = 0.01
     min_cluster_share_cap: int = 12
+    # a moment of speech lies in 4 overlapping windows, so a voice heard in one window only is a
+    # fraction of a second: with this many embeddings or more (about 4 minutes), such a lone
+    # window joins its nearest cluster (it was a fourth person in two of six 5-minute dev
+    # close-voice meetings). A share of 2% did the same there but also merged 2-window clusters of
+    # the 27-person AMI concatenation before the count cap (DER 43.1 -> 44.2%).
+    lone_after: int = 100
     # every moment of a real voice lies in several overlapping windows, so its windows come in runs
     # of consecutive ones (4-6 on six voices); a blend of two voices at turn changes is caught by one
     # window here and one there. A cluster of min_scattered windows or more with at most this many
@@ -110,6 +114,8 @@ def cluster_embeddings(
     tree = linkage(x[pick], method="average", metric="cosine")
     labels = _to_all(x, pick, fcluster(tree, t=options.threshold, criterion="distance") - 1)
     stray = min(int(options.min_cluster_share * len(pick)), options.min_cluster_share_cap)
+    if len(pick) >= options.lone_after > 0:
+        stray = max(stray, 2)
     if options.split_min > 0:  # before the small and scattered clusters join others: those may be split off
         labels = _split_close(x, labels, windows, options)
     labels = _merge_small(x, labels, max(options.min_cluster_windows, stray))
