@@ -65,7 +65,7 @@ class LocalClusteringOptions:
     #   is a test meeting cut from one utterance per voice (six voices' first 8-12 minutes: 3
     #   such blobs in one voice). overlap_diarize sets it from the step.
     # Clusters of split_min members (2.5 minutes of windows) or more are tested, on an even
-    # subsample of at most split_sample. Chosen on five dev meetings of other espeak-ng variants
+    # subsample of at most split_sample. Chosen on six dev meetings of other espeak-ng variants
     # (not the held-out close_voices set), six voices and the shared sets. 0 turns it off.
     split_min: int = 60
     split_neighbours: int = 7
